@@ -1,0 +1,136 @@
+"""The records every stage of mteval passes around: documents and segments.
+
+A ``Segment`` is the unit a system translates and a metric scores. Its JSON
+form is the line format of ``corpora/*.jsonl`` (schema in corpora/README.md);
+``Segment.from_json`` validates a parsed line and names the offending field.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from evals.errors import InputError
+
+KINDS = ("paired", "mono-zh", "mono-en")
+SCRIPTS = ("zh-Hans", "zh-Hant", "Latn")
+LANGS = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One source segment, its reference if any, and where it came from."""
+
+    corpus: str
+    doc_id: str
+    seg_id: str
+    para: int
+    source: str
+    reference: str | None
+    src_lang: str
+    tgt_lang: str
+    script: str
+    bead: str = "1-1"
+    score: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Any, path: str | None = None, line: int | None = None) -> "Segment":
+        """Validate one parsed JSONL object; errors name file, line and field."""
+
+        def fail(message: str, fld: str | None = None) -> InputError:
+            return InputError(message, path=path, line=line, field=fld)
+
+        if not isinstance(obj, dict):
+            raise fail(f"expected a JSON object, got {type(obj).__name__}")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(obj) - known)
+        if unknown:
+            raise fail(f"unknown field(s) {', '.join(unknown)}", unknown[0])
+        required_str = ("corpus", "doc_id", "seg_id", "source", "src_lang", "tgt_lang", "script")
+        for name in required_str:
+            if name not in obj:
+                raise fail("missing required field", name)
+            if not isinstance(obj[name], str):
+                raise fail(f"must be a string, got {type(obj[name]).__name__}", name)
+        for name in ("corpus", "doc_id", "seg_id", "src_lang", "tgt_lang", "script"):
+            if not obj[name].strip():
+                raise fail("must not be empty", name)
+        if not obj["source"].strip():
+            raise fail("source text is empty or whitespace only", "source")
+        reference = obj.get("reference")
+        if reference is not None and not isinstance(reference, str):
+            raise fail(f"must be a string or null, got {type(reference).__name__}", "reference")
+        para = obj.get("para", 0)
+        if isinstance(para, bool) or not isinstance(para, int) or para < 0:
+            raise fail("must be a non-negative integer", "para")
+        score = obj.get("score")
+        if score is not None:
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+                raise fail("must be a finite number or null", "score")
+            score = float(score)
+        bead = obj.get("bead", "1-1")
+        if not isinstance(bead, str):
+            raise fail("must be a string", "bead")
+        return cls(
+            corpus=obj["corpus"],
+            doc_id=obj["doc_id"],
+            seg_id=obj["seg_id"],
+            para=para,
+            source=obj["source"],
+            reference=reference,
+            src_lang=obj["src_lang"],
+            tgt_lang=obj["tgt_lang"],
+            script=obj["script"],
+            bead=bead,
+            score=score,
+        )
+
+
+@dataclass(frozen=True)
+class CleaningAction:
+    """One thing the cleaner did to a seed line, and why."""
+
+    line: int
+    action: str  # "dropped" | "normalised" | "edited"
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PairingReport:
+    """How (and how confidently) the two halves of a file were paired."""
+
+    paired: bool
+    confidence: float
+    reason: str
+    zh_paragraphs: int
+    en_paragraphs: int
+    zh_title: bool
+    en_title: bool
+    checks: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Document:
+    """One article: source paragraphs, reference paragraphs if paired, provenance."""
+
+    doc_id: str
+    kind: str
+    src_lang: str
+    script: str
+    title: str | None
+    paragraphs: list[str]
+    origin: str
+    origin_sha256: str
+    encoding: str
+    ref_title: str | None = None
+    ref_paragraphs: list[str] | None = None
+    pairing: PairingReport | None = None
+    cleaning_log: list[CleaningAction] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)

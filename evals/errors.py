@@ -1,0 +1,59 @@
+"""Errors that reach users.
+
+Every failure caused by what a user gave us (a file, a flag, a suite) is an
+``InputError`` that names *where* the problem is: file, line and field. The CLI
+prints ``str(error)`` on one line and exits with code 2; no traceback. Library
+code never calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class MtevalError(Exception):
+    """Base class for errors mteval reports to users without a traceback."""
+
+    exit_code = 1
+
+
+@dataclass(eq=False)
+class InputError(MtevalError):
+    """Bad input: a file, a suite, a spec or an option that cannot be used."""
+
+    message: str
+    path: str | Path | None = None
+    line: int | None = None
+    field: str | None = None
+    hint: str | None = None
+
+    exit_code = 2
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = str(self.path)
+            if self.line is not None:
+                where += f":{self.line}"
+        if self.field:
+            where = f"{where} [{self.field}]" if where else f"[{self.field}]"
+        text = f"{where}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class UsageError(InputError):
+    """A command-line or API misuse (unknown name, conflicting options)."""
+
+
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """Return a "did you mean 'x'?" hint for a misspelt name, or None."""
+    import difflib
+
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
