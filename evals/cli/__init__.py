@@ -1,0 +1,61 @@
+"""The ``mteval`` command line: a thin layer over the library.
+
+Exit codes (documented in ``mteval --help``):
+  0  success
+  1  the command ran and found a problem (e.g. a regression, a failed run)
+  2  usage or input error (bad flag, bad file, unknown name) — one line, no traceback
+  130 interrupted
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from evals import __version__
+from evals.errors import MtevalError
+
+EPILOG = """\b
+Exit codes: 0 success, 1 problem found (e.g. regression), 2 usage or input error,
+130 interrupted.
+"""
+
+
+@click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mteval")
+def cli() -> None:
+    """mteval — evaluate Chinese→English machine translation.
+
+    Build corpora from seed articles, translate them with MT systems, score the
+    translations with sacrebleu and COMET, and keep every result in a database.
+    """
+
+
+def _register_commands() -> None:
+    from evals.cli import corpus, run
+
+    cli.add_command(corpus.corpus)
+    run.register(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: runs the CLI and maps errors to exit codes."""
+    _register_commands()
+    try:
+        cli.main(args=argv, prog_name="mteval", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(2 if isinstance(error, click.UsageError) else error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except MtevalError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    sys.exit(0)

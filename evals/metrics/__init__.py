@@ -1,0 +1,112 @@
+"""The metric registry: build a metric by name.
+
+``get_metric("bleu", target_lang="zh")`` returns an ``evals.metrics.base.Metric``.
+Each entry names its implementation as ``"module:attribute"`` and is imported
+only when asked for, so listing metrics stays cheap and neural metrics
+(``comet``, ``cometkiwi``) can register here without importing torch: their
+module imports heavy packages inside its functions, and an entry's ``extra``
+names the ``pip install 'mteval[extra]'`` that provides them.
+
+Options are the implementation's keyword arguments; unknown ones are refused
+with a "did you mean" hint rather than ignored.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Mapping
+
+from evals.errors import InputError, did_you_mean
+
+if TYPE_CHECKING:
+    from evals.metrics.base import Metric
+
+
+@dataclass(frozen=True)
+class MetricEntry:
+    """How to build one registered metric.
+
+    ``fixed`` options define the entry (chrF++ is chrF with ``word_order=2``);
+    a caller may not override them.
+    """
+
+    target: str
+    fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    extra: str | None = None
+
+
+_REGISTRY: Mapping[str, MetricEntry] = MappingProxyType(
+    {
+        "bleu": MetricEntry("evals.metrics.lexical:BLEU"),
+        "chrf": MetricEntry("evals.metrics.lexical:ChrF", MappingProxyType({"word_order": 0})),
+        "chrf++": MetricEntry("evals.metrics.lexical:ChrF", MappingProxyType({"word_order": 2})),
+        "ter": MetricEntry("evals.metrics.lexical:TER"),
+        # Neural metrics join like this once their module exists:
+        # "comet": MetricEntry("evals.metrics.comet:Comet", extra="comet"),
+        # "cometkiwi": MetricEntry("evals.metrics.comet:CometKiwi", extra="comet"),
+    }
+)
+
+
+def available_metrics() -> list[str]:
+    """Registered metric names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_metric(name: str, **options: Any) -> Metric:
+    """Build the metric registered as ``name`` (case-insensitive) with ``options``."""
+    names = available_metrics()
+    if not isinstance(name, str):
+        raise InputError(f"metric name must be a string, got {name!r}", field="metric")
+    key = name.strip().lower()
+    entry = _REGISTRY.get(key)
+    if entry is None:
+        raise InputError(
+            f"unknown metric {name!r}",
+            field="metric",
+            hint=did_you_mean(key, names) or f"available: {', '.join(names)}",
+        )
+    factory = _load(key, entry)
+    _check_options(key, entry, factory, options)
+    return factory(**{**entry.fixed, **options})
+
+
+def _load(name: str, entry: MetricEntry) -> Any:
+    """Import an entry's implementation; a missing optional package is the user's to fix."""
+    module_name, attribute = entry.target.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        if entry.extra is None:
+            raise
+        raise InputError(
+            f"metric {name!r} needs packages that are not installed ({error.name})",
+            field="metric",
+            hint=f"pip install 'mteval[{entry.extra}]'",
+        ) from error
+    return getattr(module, attribute)
+
+
+def _check_options(name: str, entry: MetricEntry, factory: Any, options: Mapping[str, Any]) -> None:
+    """Refuse options the implementation does not take or the entry fixes."""
+    parameters = inspect.signature(factory).parameters
+    accepted = sorted(
+        p for p, spec in parameters.items()
+        if spec.kind in (spec.KEYWORD_ONLY, spec.POSITIONAL_OR_KEYWORD) and p not in entry.fixed
+    )
+    for option, value in options.items():
+        if option in entry.fixed and value != entry.fixed[option]:
+            raise InputError(
+                f"metric {name!r} is defined by {option}={entry.fixed[option]!r}",
+                field=option,
+                hint=f"drop the {option} option or pick another metric name",
+            )
+        if option not in accepted and option not in entry.fixed:
+            raise InputError(
+                f"unknown option {option!r} for metric {name!r}",
+                field=option,
+                hint=did_you_mean(option, accepted) or f"options: {', '.join(accepted)}",
+            )

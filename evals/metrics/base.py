@@ -1,0 +1,244 @@
+"""The metric interface: per-segment sufficient statistics, scored at three levels.
+
+Why statistics and not scores: corpus metrics such as BLEU, chrF and TER are
+*not* averages of sentence scores. A corpus score is computed from the
+statistics (n-gram counts, edit counts, lengths) summed over its segments. So
+each metric extracts one row of sufficient statistics per segment, once, and
+every level is derived from those rows without touching the text again:
+
+- **segment**: the sentence-level score of one row (``Metric.segment_score``);
+- **document**: the *pooled* score of the document's rows -- exactly what the
+  metric's corpus scorer gives on that document's segments, not a mean of
+  sentence scores;
+- **system**: the pooled score of all rows.
+
+The same rows feed bootstrap resampling and paired tests later (resampling
+rows and re-pooling is cheap), and they are what the store caches.
+
+Statistics rows and their dtype
+-------------------------------
+``segment_stats`` returns an ``(n, k)`` ``numpy.ndarray`` whose dtype is the
+metric's ``stats_dtype``:
+
+- ``int64`` for count-based metrics (BLEU, chrF, chrF++): every statistic is an
+  n-gram count or a length, so integers keep pooled sums exact;
+- ``float64`` for TER: sacrebleu's TER row is ``[edits, mean reference
+  length]``; the mean over references can be fractional, so the column is
+  float. Integer-valued floats below 2**53 add exactly, so pooling stays exact
+  (and order-independent) for single-reference data.
+
+Rows are cached in a database as JSON: ``Metric.stats_to_json`` turns a row
+into a plain list of Python ``int``/``float`` and ``Metric.stats_from_json``
+validates such a list and turns it back into a row of the right dtype.
+
+Signatures
+----------
+``Metric.signature()`` identifies everything that determines the statistics
+and the scores, so it can key a cache. For sacrebleu-backed metrics it is
+sacrebleu's own corpus signature, verbatim (what ``sacrebleu -m ...`` prints),
+followed by mteval keys that say how our levels are scored (see
+``evals.metrics.lexical`` for the exact keys).
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from evals.errors import InputError
+
+LEVELS = ("segment", "document", "system")
+
+
+@dataclass(frozen=True)
+class LevelScores:
+    """Scores of one metric for one system at all three levels.
+
+    ``document`` is keyed by document id in order of first appearance.
+    ``signature`` is ``Metric.signature()`` of the metric that produced them.
+    """
+
+    segment: list[float]
+    document: dict[str, float]
+    system: float
+    signature: str
+
+
+class Metric(ABC):
+    """A metric that scores from per-segment sufficient statistics.
+
+    Subclasses set the class attributes below and implement ``signature``,
+    ``n_stats``, ``segment_stats``, ``_score_pooled`` and ``segment_score``.
+    ``name`` is the registry name (``evals.metrics.get_metric``).
+    """
+
+    name: str
+    needs_reference: bool = True
+    needs_source: bool = False
+    higher_is_better: bool = True
+    stats_dtype: type[np.generic] = np.int64
+
+    @property
+    @abstractmethod
+    def n_stats(self) -> int:
+        """Number of statistics per segment (columns of ``segment_stats``)."""
+
+    @abstractmethod
+    def signature(self) -> str:
+        """Identify the metric and every option that changes stats or scores."""
+
+    @abstractmethod
+    def segment_stats(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        *,
+        sources: Sequence[str] | None = None,
+    ) -> np.ndarray:
+        """Per-segment sufficient statistics, shape ``(len(hyps), n_stats)``.
+
+        ``sources`` is accepted by every metric so callers can pass it
+        uniformly; only metrics with ``needs_source`` use it.
+        """
+
+    @abstractmethod
+    def _score_pooled(self, pooled: np.ndarray) -> float:
+        """Corpus score from one row of already summed statistics."""
+
+    @abstractmethod
+    def segment_score(self, stats_row: Any) -> float:
+        """Sentence-level score of one segment's statistics row."""
+
+    def score_from_stats(self, stats_sum_or_rows: Any) -> float:
+        """Pooled (corpus) score.
+
+        A 1-D argument is taken as statistics already summed over a corpus;
+        a 2-D argument is one row per segment and is summed here first.
+        """
+        stats = np.asarray(stats_sum_or_rows)
+        if stats.ndim == 1:
+            return self._score_pooled(self._check_row(stats))
+        return self._score_pooled(pool_stats(self.check_stats(stats)))
+
+    def segment_scores(self, stats: Any) -> list[float]:
+        """Sentence-level scores of every row (subclasses may batch this)."""
+        return [self.segment_score(row) for row in self.check_stats(stats)]
+
+    def check_stats(self, stats: Any) -> np.ndarray:
+        """Return ``stats`` as a 2-D array of this metric's shape and dtype."""
+        array = np.asarray(stats)
+        if array.ndim != 2 or array.shape[1] != self.n_stats:
+            raise InputError(
+                f"{self.name}: expected statistics of shape (n, {self.n_stats}), "
+                f"got {array.shape}",
+                field="stats",
+            )
+        return self._as_stats_dtype(array)
+
+    def _check_row(self, row: np.ndarray) -> np.ndarray:
+        if row.shape != (self.n_stats,):
+            raise InputError(
+                f"{self.name}: expected a statistics row of length {self.n_stats}, "
+                f"got shape {row.shape}",
+                field="stats",
+            )
+        return self._as_stats_dtype(row)
+
+    def _as_stats_dtype(self, array: np.ndarray) -> np.ndarray:
+        """Convert to ``stats_dtype``, refusing conversions that would lose values."""
+        if array.dtype == self.stats_dtype:
+            return array
+        if array.dtype.kind not in "biuf":
+            raise InputError(
+                f"{self.name}: statistics must be numbers, got dtype {array.dtype}",
+                field="stats",
+            )
+        converted = array.astype(self.stats_dtype)
+        if array.dtype.kind == "f" and not np.array_equal(converted, array):
+            raise InputError(
+                f"{self.name}: statistics must be finite integers", field="stats"
+            )
+        return converted
+
+    def stats_to_json(self, row: Any) -> list[int | float]:
+        """A row as a plain JSON-serialisable list of Python numbers."""
+        return self._check_row(np.asarray(row)).tolist()
+
+    def stats_from_json(self, obj: Any) -> np.ndarray:
+        """Validate a JSON-decoded row (``stats_to_json`` output) and rebuild it."""
+        if not isinstance(obj, list) or len(obj) != self.n_stats:
+            raise InputError(
+                f"{self.name}: cached statistics must be a list of {self.n_stats} numbers",
+                field="stats",
+            )
+        integral = np.issubdtype(self.stats_dtype, np.integer)
+        for value in obj:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InputError(
+                    f"{self.name}: cached statistic {value!r} is not a number", field="stats"
+                )
+            if not math.isfinite(value) or (integral and not isinstance(value, int)):
+                kind = "an integer" if integral else "a finite number"
+                raise InputError(
+                    f"{self.name}: cached statistic {value!r} is not {kind}", field="stats"
+                )
+        return np.asarray(obj, dtype=self.stats_dtype)
+
+
+def pool_stats(stats: np.ndarray) -> np.ndarray:
+    """Sum statistics rows, in row order, into one corpus row.
+
+    Integer sums are exact in any order. Float columns are accumulated row by
+    row, the order sacrebleu's own ``sum_of_lists`` uses, so pooled floats are
+    bit-identical to sacrebleu's rather than numpy's pairwise sum.
+    """
+    if len(stats) == 0:
+        raise InputError("cannot pool statistics of zero segments", field="stats")
+    if np.issubdtype(stats.dtype, np.integer):
+        return stats.sum(axis=0)
+    return np.add.accumulate(stats, axis=0)[-1]
+
+
+def score_levels(metric: Metric, stats: Any, doc_ids: Sequence[str] | None) -> LevelScores:
+    """Segment, document and system scores from statistics computed once.
+
+    ``doc_ids[i]`` names the document of row ``i``; a document's rows need not
+    be contiguous and are pooled in their original order. ``doc_ids=None``
+    skips the document level.
+    """
+    rows = metric.check_stats(stats)
+    if len(rows) == 0:
+        raise InputError(f"{metric.name}: no segments to score", field="stats")
+    document: dict[str, float] = {}
+    if doc_ids is not None:
+        for doc_id, index in _group_rows(doc_ids, len(rows)).items():
+            document[doc_id] = metric.score_from_stats(rows[index])
+    return LevelScores(
+        segment=metric.segment_scores(rows),
+        document=document,
+        system=metric.score_from_stats(rows),
+        signature=metric.signature(),
+    )
+
+
+def _group_rows(doc_ids: Sequence[str], n_rows: int) -> dict[str, list[int]]:
+    """Row indices of each document, documents in order of first appearance."""
+    if len(doc_ids) != n_rows:
+        raise InputError(
+            f"got {len(doc_ids)} document ids for {n_rows} segments", field="doc_id"
+        )
+    groups: dict[str, list[int]] = {}
+    for index, doc_id in enumerate(doc_ids):
+        if not isinstance(doc_id, str):
+            raise InputError(
+                f"document id of segment {index + 1} must be a string, "
+                f"got {type(doc_id).__name__}",
+                field="doc_id",
+            )
+        groups.setdefault(doc_id, []).append(index)
+    return groups

@@ -1,0 +1,334 @@
+"""The main job: suite → systems → metrics → store.
+
+``Runner.run(suite)`` loads the suite's corpora, translates every segment with
+every system, flags untranslated or off-target output, scores with every
+metric at segment, document and system level, and writes all of it to the
+store. Two caches make it cheap to repeat:
+
+* translations are keyed by sha256 of canonical JSON of (the system's
+  output-determining description, source text, languages, script);
+* per-segment metric statistics are keyed by (metric signature, source,
+  hypothesis, reference).
+
+Each batch is committed as it finishes, so a crash loses at most the batch in
+flight, and running the same suite again recomputes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from evals import provenance
+from evals.corpora.model import Segment
+from evals.errors import InputError
+from evals.suite import MetricRef, Suite, SystemRef
+
+
+@dataclass
+class RunStats:
+    """What a run computed versus what it found in the caches."""
+
+    translated: int = 0
+    translations_cached: int = 0
+    scored: int = 0
+    scores_cached: int = 0
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    stats: RunStats
+    notices: list[str] = field(default_factory=list)
+
+
+class Progress:
+    """A progress sink; the CLI passes a rich-backed one, the library a silent one."""
+
+    def task(self, description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
+        return nullcontext(lambda advance: None)
+
+    def notice(self, message: str) -> None:
+        print(message, file=sys.stderr)
+
+
+def translation_key(system_key: str, segment: Segment) -> dict[str, Any]:
+    """What a cached translation depends on (hashed by the store's ``cache_key``)."""
+    return {
+        "system": system_key,
+        "source": segment.source,
+        "src_lang": segment.src_lang,
+        "tgt_lang": segment.tgt_lang,
+        "script": segment.script,
+    }
+
+
+def score_key(signature: str, source: str, hypothesis: str, reference: str | None) -> dict[str, Any]:
+    return {"metric": signature, "source": source, "hypothesis": hypothesis, "reference": reference}
+
+
+def load_corpora(suite: Suite) -> dict[str, list[Segment]]:
+    """Every corpus of the suite, by name, in suite order."""
+    from evals.corpora.loaders import load_segments
+
+    corpora: dict[str, list[Segment]] = {}
+    for ref in suite.corpora:
+        path = Path(ref.path)
+        if not path.exists():
+            raise InputError(
+                "corpus file not found", path=path,
+                hint="build the seed corpora with `mteval corpus build`" if "corpora" in path.parts else None,
+            )
+        segments = load_segments(str(path))
+        if ref.name:
+            segments = [replace(s, corpus=ref.name) for s in segments]
+        for segment in segments:
+            corpora.setdefault(segment.corpus, []).append(segment)
+    return corpora
+
+
+def supports(system, segment: Segment) -> bool:
+    pairs = getattr(system, "language_pairs", None)
+    return pairs is None or (segment.src_lang, segment.tgt_lang) in pairs
+
+
+class Runner:
+    """Runs suites against one store."""
+
+    def __init__(self, store, progress: Progress | None = None, jobs: int | None = None) -> None:
+        from evals.metrics.flags import LanguageGuesser
+
+        self.store = store
+        self.progress = progress or Progress()
+        self.jobs = jobs
+        self.guesser = LanguageGuesser()  # loads langid on first use, once per runner
+
+    def run(self, suite: Suite, argv: Sequence[str] = ()) -> RunResult:
+        from evals.corpora.loaders import corpus_hash
+
+        corpora = load_corpora(suite)
+        systems = [self._build_system(ref) for ref in suite.systems]
+        metrics = [ref for ref in suite.metrics]
+        self._check_metric_names(metrics)
+        info = provenance.collect()
+        run_id = self.store.create_run(
+            suite.name, suite.to_json(),
+            {k: info[k] for k in ("git_commit", "mteval_version")} | {"package_versions": info["packages"]},
+            {name: corpus_hash(segs) for name, segs in corpora.items()}, list(argv),
+        )
+        result = RunResult(run_id, RunStats())
+        status = "failed"
+        try:
+            all_segments = [s for segs in corpora.values() for s in segs]
+            segment_ids = self.store.add_segments(all_segments)
+            hypotheses: dict[str, dict[tuple[str, str], str]] = {}
+            system_ids: dict[str, int] = {}
+            for ref, system in zip(suite.systems, systems):
+                system_ids[system.name], hypotheses[system.name] = self._translate(
+                    run_id, system, corpora, segment_ids, result, suite.options.get("batch_size")
+                )
+            for ref in metrics:
+                for system in systems:
+                    self._score(run_id, ref, system, system_ids[system.name], hypotheses[system.name],
+                                corpora, segment_ids, result)
+            status = "done"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            self.store.finish_run(run_id, status, notes={
+                "notices": result.notices, "stats": vars(result.stats),
+                "python": info["python"], "platform": info["platform"],
+            })
+        return result
+
+    # --- systems ---------------------------------------------------------------------------
+
+    def _build_system(self, ref: SystemRef):
+        from evals.systems.registry import build_system
+
+        system = build_system(ref.spec, **ref.options)
+        if ref.name:
+            system.name = ref.name
+        return system
+
+    def _notice(self, result: RunResult, message: str) -> None:
+        if message not in result.notices:
+            result.notices.append(message)
+            self.progress.notice(message)
+
+    def _translate(self, run_id, system, corpora, segment_ids, result, batch_size):
+        from evals.store import cache_key
+        from evals.systems.base import TranslationContext, check_outputs
+
+        info = system.describe()
+        system_id = self.store.add_system(
+            run_id, system.name, system.spec, info.revision, info.params, info.to_json()
+        )
+        system_key = info.cache_key()
+        hypotheses: dict[tuple[str, str], str] = {}
+        context = None
+        for corpus, segments in corpora.items():
+            wanted = [s for s in segments if supports(system, s)]
+            if len(wanted) < len(segments):
+                self._notice(result, f"{system.name}: skipped {len(segments) - len(wanted)} segments of "
+                                     f"{corpus} ({segments[0].src_lang}→{segments[0].tgt_lang} is not a "
+                                     "language pair this system translates)")
+            if not wanted:
+                continue
+            keys = [cache_key(translation_key(system_key, s)) for s in wanted]
+            cached = self.store.translation_cache.get_many(keys)
+            result.stats.translations_cached += sum(1 for k in keys if k in cached)
+            done = self.store.translations_done(run_id, system_id)
+
+            def record(batch: list[tuple[Segment, str, str]]) -> None:
+                batch = [b for b in batch if segment_ids[(b[0].corpus, b[0].seg_id)] not in done]
+                if batch:
+                    flags = self._flags([(s, hyp) for s, hyp, _ in batch])
+                    self.store.add_translations(run_id, system_id, [
+                        (segment_ids[(s.corpus, s.seg_id)], hyp, key, f)
+                        for (s, hyp, key), f in zip(batch, flags)
+                    ])
+
+            record([(s, cached[k], k) for s, k in zip(wanted, keys) if k in cached])
+            missing = [(s, k) for s, k in zip(wanted, keys) if k not in cached]
+            size = system.max_batch_size or len(missing) or 1
+            if batch_size:
+                size = min(size, int(batch_size)) if system.max_batch_size else size
+            with self.progress.task(f"{system.name} · {corpus}", len(missing)) as advance:
+                for start in range(0, len(missing), size):
+                    batch = missing[start:start + size]
+                    if context is None:
+                        context = TranslationContext([s for segs in corpora.values() for s in segs])
+                    outputs = check_outputs(system, [s for s, _ in batch],
+                                            system.translate([s for s, _ in batch], context))
+                    self.store.translation_cache.put_many(
+                        [(k, system.spec, hyp) for (_, k), hyp in zip(batch, outputs)]
+                    )
+                    record([(s, hyp, k) for (s, k), hyp in zip(batch, outputs)])
+                    for (s, k), hyp in zip(batch, outputs):
+                        cached[k] = hyp
+                    result.stats.translated += len(batch)
+                    advance(len(batch))
+            for s, k in zip(wanted, keys):
+                hypotheses[(s.corpus, s.seg_id)] = cached[k]
+        return system_id, hypotheses
+
+    def _flags(self, pairs: list[tuple[Segment, str]]) -> list[list[str]]:
+        """Untranslated/off-target flags, cached like metric statistics (langid is slow to load)."""
+        from evals.metrics.flags import flag_many, flags_from_mask, flags_signature, flags_to_mask
+        from evals.store import cache_key
+
+        signature = flags_signature()
+        keys = [
+            cache_key(score_key(signature, s.source, hyp, None) | {"langs": [s.src_lang, s.tgt_lang]})
+            for s, hyp in pairs
+        ]
+        cached = self.store.score_cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        computed = flag_many([pairs[i][0].source for i in missing], [pairs[i][1] for i in missing],
+                             [pairs[i][0].tgt_lang for i in missing], [pairs[i][0].src_lang for i in missing],
+                             guesser=self.guesser) if missing else []
+        self.store.score_cache.put_many(
+            (keys[i], signature, float(len(f)), [flags_to_mask(f)]) for i, f in zip(missing, computed)
+        )
+        found = dict(zip(missing, computed))
+        return [found[i] if i in found else flags_from_mask(int(cached[key].stats[0]))
+                for i, key in enumerate(keys)]
+
+    # --- metrics ---------------------------------------------------------------------------
+
+    def _check_metric_names(self, metrics: list[MetricRef]) -> None:
+        from evals.metrics import available_metrics
+
+        names = available_metrics()
+        for ref in metrics:
+            base = ref.name.split(":", 1)[0]
+            if base not in names:
+                from evals.metrics import get_metric
+
+                get_metric(ref.name, **ref.options)  # raises InputError with a suggestion
+
+    def _metric(self, ref: MetricRef, tgt_lang: str):
+        from evals.metrics import get_metric
+
+        options = dict(ref.options)
+        if ref.name in ("bleu", "chrf", "chrf++", "ter"):
+            options.setdefault("target_lang", tgt_lang)
+            if ref.name == "ter" and self.jobs:
+                options.setdefault("n_jobs", self.jobs)
+        return get_metric(ref.name, **options)
+
+    def _score(self, run_id, ref, system, system_id, hypotheses, corpora, segment_ids, result):
+        import numpy as np
+
+        from evals.metrics.base import score_levels
+        from evals.store import cache_key
+
+        for corpus, segments in corpora.items():
+            translated = [s for s in segments if (s.corpus, s.seg_id) in hypotheses]
+            if not translated:
+                continue
+            metric = self._metric(ref, translated[0].tgt_lang)
+            if metric.needs_reference:
+                usable = [s for s in translated if s.reference is not None]
+                if len(usable) < len(translated):
+                    self._notice(result, f"{ref.name}: skipped {len(translated) - len(usable)} segments of "
+                                         f"{corpus} without references (reference-based metric)")
+            else:
+                usable = translated
+            if not usable:
+                continue
+            signature = metric.signature()
+            hyps = [hypotheses[(s.corpus, s.seg_id)] for s in usable]
+            keys = [cache_key(score_key(signature, s.source, h, s.reference)) for s, h in zip(usable, hyps)]
+            cached = self.store.score_cache.get_many(keys)
+            result.stats.scores_cached += sum(1 for k in keys if k in cached)
+            rows: list[Any] = [None] * len(usable)
+            for i, key in enumerate(keys):
+                if key in cached:
+                    rows[i] = metric.stats_from_json(cached[key].stats)
+            missing = [i for i, row in enumerate(rows) if row is None]
+            with self.progress.task(f"{ref.name} · {system.name} · {corpus}", len(missing)) as advance:
+                if missing:
+                    stats = metric.segment_stats(
+                        [hyps[i] for i in missing],
+                        [usable[i].reference for i in missing] if metric.needs_reference else None,
+                        sources=[usable[i].source for i in missing],
+                    )
+                    entries = []
+                    for i, row in zip(missing, stats):
+                        rows[i] = row
+                        value = metric.segment_score(row)
+                        entries.append((keys[i], signature, _finite(value), metric.stats_to_json(row)))
+                    self.store.score_cache.put_many(entries)
+                    result.stats.scored += len(missing)
+                    advance(len(missing))
+            levels = score_levels(metric, np.vstack(rows), [s.doc_id for s in usable])
+            self.store.add_scores(self._score_rows(run_id, system_id, ref.name, corpus, usable, segment_ids,
+                                                   levels))
+
+    @staticmethod
+    def _score_rows(run_id, system_id, metric_name, corpus, usable, segment_ids, levels):
+        base = {"run_id": run_id, "system_id": system_id, "metric": metric_name,
+                "signature": levels.signature, "corpus": corpus}
+        rows = [
+            base | {"level": "segment", "doc_id": s.doc_id, "segment_id": segment_ids[(s.corpus, s.seg_id)],
+                    "value": _finite(v)}
+            for s, v in zip(usable, levels.segment)
+        ]
+        rows += [base | {"level": "document", "doc_id": doc, "value": _finite(v)}
+                 for doc, v in levels.document.items()]
+        rows.append(base | {"level": "system", "value": _finite(levels.system),
+                            "details": {"segments": len(usable)}})
+        return rows
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None

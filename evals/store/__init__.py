@@ -1,0 +1,11 @@
+"""The results store: SQLite/PostgreSQL database of runs, translations, scores and caches.
+
+``Store.open(db)`` (or ``open_store``) resolves ``--db`` / ``$MTEVAL_DB`` /
+``./results/mteval.db``, applies pending migrations and returns the handle the
+runner writes through and the reports read from.
+"""
+
+from evals.store.api import Store, open_store
+from evals.store.cache import cache_key, canonical_json
+
+__all__ = ["Store", "open_store", "canonical_json", "cache_key"]

@@ -1,0 +1,776 @@
+"""The results store: what the runner writes and what reports read.
+
+Writes come in batches and each batch is one transaction, so a crash or
+Ctrl-C loses at most the batch in flight and a resumed run picks up from what
+was committed (``translations_done``). Every write is idempotent: repeating a
+batch after a crash, or two processes writing the same rows, leaves one copy.
+Readers return pandas DataFrames because every consumer (CLI tables, the
+dashboard, exports, statistics) wants one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from evals.corpora.model import Segment
+from evals.errors import InputError, UsageError, did_you_mean
+from evals.store.cache import ScoreCache, TranslationCache, cache_key, canonical_json
+from evals.store.engine import (
+    chunked,
+    create_store_engine,
+    existing_values,
+    resolve_db_url,
+    run_write,
+    utc_now,
+    write_transaction,
+)
+from evals.store.migrations import MIGRATIONS, Migration, migrate
+from evals.store.schema import (
+    RUN_STATUSES,
+    SCORE_LEVELS,
+    runs,
+    scores,
+    segments,
+    systems,
+    translations,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RunRef = int | str  # a run id, its decimal spelling, or "latest"
+SegmentKey = tuple[str, str]  # (corpus, seg_id)
+TranslationRow = tuple[int, str, str | None, Sequence[str]]  # (segment id, hyp, cache key, flags)
+
+PROVENANCE_KEYS = ("git_commit", "mteval_version", "package_versions")
+FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
+_SCORE_REQUIRED = ("run_id", "system_id", "metric", "level", "value", "signature")
+_SCORE_FIELDS = {*_SCORE_REQUIRED, "corpus", "doc_id", "segment_id", "details"}
+
+
+def segment_content_hash(segment: Segment) -> str:
+    """Identity of a segment's content: any changed field (text, ids, alignment) is a new row."""
+    return cache_key(segment.to_json())
+
+
+class Store:
+    """A results database: runs, systems, segments, translations, scores and caches."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.translation_cache = TranslationCache(engine)
+        self.score_cache = ScoreCache(engine)
+
+    @classmethod
+    def open(
+        cls, db: str | os.PathLike[str] | None = None, migrations: Sequence[Migration] = MIGRATIONS
+    ) -> "Store":
+        """Open (creating or upgrading as needed) the database named by ``db``/$MTEVAL_DB."""
+        engine = create_store_engine(resolve_db_url(db))
+        try:
+            migrate(engine, migrations)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL, with any password masked."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release pooled connections (and file handles on SQLite)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ---- runs -------------------------------------------------------------
+
+    def create_run(
+        self,
+        suite_name: str,
+        suite: dict[str, Any],
+        provenance: dict[str, Any],
+        corpus_hashes: dict[str, str],
+        argv: Sequence[str],
+    ) -> int:
+        """Record a new run in status 'running' and return its id.
+
+        ``provenance`` holds ``git_commit``, ``mteval_version`` and
+        ``package_versions`` (a name → version dict); other keys are refused
+        rather than dropped, so nothing the caller meant to record is lost.
+        """
+        unknown = sorted(set(provenance) - set(PROVENANCE_KEYS))
+        if unknown:
+            raise ValueError(
+                f"unknown provenance key(s) {unknown}; expected {list(PROVENANCE_KEYS)}"
+            )
+        values = {
+            "created_at": utc_now(),
+            "status": "running",
+            "suite_name": suite_name,
+            "suite_json": canonical_json(suite),
+            "git_commit": provenance.get("git_commit"),
+            "mteval_version": provenance.get("mteval_version"),
+            "package_versions_json": canonical_json(provenance.get("package_versions") or {}),
+            "corpus_hashes_json": canonical_json(corpus_hashes),
+            "argv_json": canonical_json(list(argv)),
+        }
+        with write_transaction(self.engine) as conn:
+            return conn.execute(insert(runs).values(values)).inserted_primary_key[0]
+
+    def finish_run(self, run_id: int, status: str, notes: dict[str, Any] | None = None) -> None:
+        """Mark a run done, failed or interrupted, with optional notes (replacing earlier ones)."""
+        if status not in FINAL_STATUSES:
+            raise ValueError(f"status must be one of {FINAL_STATUSES}, got {status!r}")
+        values: dict[str, Any] = {"status": status, "finished_at": utc_now()}
+        if notes is not None:
+            values["notes_json"] = canonical_json(notes)
+        with write_transaction(self.engine) as conn:
+            changed = conn.execute(update(runs).where(runs.c.id == run_id).values(values))
+            if changed.rowcount == 0:
+                raise _no_run(run_id)
+
+    # ---- segments and systems --------------------------------------------
+
+    def add_segments(self, segment_list: Sequence[Segment]) -> dict[SegmentKey, int]:
+        """Store segments (shared between runs) and return their ids by (corpus, seg_id).
+
+        A segment whose content is already stored keeps its row and id. The
+        same (corpus, seg_id) twice with different content in one call is an
+        error: the caller could not tell which id belongs to which.
+        """
+        by_key: dict[SegmentKey, tuple[str, Segment]] = {}
+        for segment in segment_list:
+            key = (segment.corpus, segment.seg_id)
+            content = segment_content_hash(segment)
+            seen = by_key.setdefault(key, (content, segment))
+            if seen[0] != content:
+                raise InputError(
+                    "the same segment id appears twice with different content",
+                    path=segment.corpus,
+                    field=segment.seg_id,
+                )
+        if not by_key:
+            return {}
+
+        def work(conn: Connection) -> dict[SegmentKey, int]:
+            ids = _segment_ids(conn, by_key)
+            missing = [
+                _segment_row(segment, content)
+                for key, (content, segment) in by_key.items()
+                if key not in ids
+            ]
+            if missing:
+                conn.execute(insert(segments), missing)
+                ids = _segment_ids(conn, by_key)
+            return ids
+
+        return run_write(self.engine, work)
+
+    def add_system(
+        self,
+        run_id: int,
+        name: str,
+        spec: str,
+        revision: str | None = None,
+        params: dict[str, Any] | None = None,
+        info: dict[str, Any] | None = None,
+    ) -> int:
+        """Register a system in a run and return its id; re-adding the same system returns it.
+
+        Re-adding a name with a different spec, revision or params is an
+        error: the run's existing translations came from the old one.
+        """
+        params_json = canonical_json(params or {})
+
+        def work(conn: Connection) -> int:
+            _require_run(conn, run_id)
+            found = conn.execute(
+                select(systems).where(systems.c.run_id == run_id, systems.c.name == name)
+            ).first()
+            if found is None:
+                row = {
+                    "run_id": run_id,
+                    "name": name,
+                    "spec": spec,
+                    "revision": revision,
+                    "params_json": params_json,
+                    "info_json": canonical_json(info or {}),
+                }
+                return conn.execute(insert(systems).values(row)).inserted_primary_key[0]
+            if (found.spec, found.revision, found.params_json) != (spec, revision, params_json):
+                raise InputError(
+                    f"system '{name}' is already in run {run_id} as {found.spec!r} "
+                    f"(revision {found.revision!r}) with other settings",
+                    hint="give the system another name or start a new run",
+                )
+            return found.id
+
+        return run_write(self.engine, work)
+
+    # ---- translations ------------------------------------------------------
+
+    def add_translations(
+        self, run_id: int, system_id: int, rows: Iterable[TranslationRow]
+    ) -> int:
+        """Store one batch of ``(segment id, hypothesis, cache key, flags)``; return rows added.
+
+        Segments the system already has a translation for are skipped, so a
+        batch replayed after a crash is harmless; the first hypothesis stays.
+        """
+        now = utc_now()
+        batch: dict[int, dict[str, Any]] = {}
+        for segment_id, hypothesis, key, flags in rows:
+            row = {
+                "run_id": run_id,
+                "system_id": system_id,
+                "segment_id": segment_id,
+                "hypothesis": hypothesis,
+                "cache_key": key,
+                "flags_json": canonical_json(list(flags)),
+                "created_at": now,
+            }
+            previous = batch.setdefault(segment_id, row)
+            if previous["hypothesis"] != hypothesis or previous["flags_json"] != row["flags_json"]:
+                raise ValueError(f"segment {segment_id} appears twice in one batch, differently")
+        if not batch:
+            return 0
+
+        def work(conn: Connection) -> int:
+            _require_system_in_run(conn, run_id, system_id)
+            done = existing_values(
+                conn, translations.c.segment_id, list(batch), translations.c.system_id == system_id
+            )
+            missing = [row for segment_id, row in batch.items() if segment_id not in done]
+            if missing:
+                conn.execute(insert(translations), missing)
+            return len(missing)
+
+        return run_write(self.engine, work)
+
+    def translations_done(self, run_id: int, system_id: int) -> set[int]:
+        """Segment ids this system already translated in this run (what a resume skips)."""
+        query = select(translations.c.segment_id).where(
+            translations.c.run_id == run_id, translations.c.system_id == system_id
+        )
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+    # ---- scores ------------------------------------------------------------
+
+    def add_scores(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Insert or update score rows; return how many rows were inserted or changed.
+
+        Each row has ``run_id, system_id, metric, level, value, signature`` and,
+        by level, ``segment_id`` (segment) or ``doc_id`` (document); optional
+        ``corpus`` ('' means all corpora) and ``details`` (a dict). A score is
+        identified by (run, system, metric, level, corpus, scope), so
+        re-running a scoring step replaces values instead of adding rows.
+        A NaN value is stored as NULL ("not computable").
+        """
+        batch: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for raw in rows:
+            row = _score_row(raw)
+            batch[_score_identity(row)] = row  # later rows in a batch win
+        if not batch:
+            return 0
+
+        def work(conn: Connection) -> int:
+            for run_id, system_id in {identity[:2] for identity in batch}:
+                _require_system_in_run(conn, run_id, system_id)
+            stored = _stored_scores(conn, batch)
+            inserts, updates = [], []
+            for identity, row in batch.items():
+                old = stored.get(identity)
+                if old is None:
+                    inserts.append(row)
+                elif any(getattr(old, k) != row[k] for k in _SCORE_UPDATABLE):
+                    updates.append({"b_id": old.id, **{f"b_{k}": row[k] for k in _SCORE_UPDATABLE}})
+            if inserts:
+                conn.execute(insert(scores), inserts)
+            if updates:
+                stmt = (
+                    update(scores)
+                    .where(scores.c.id == bindparam("b_id"))
+                    .values({k: bindparam(f"b_{k}") for k in _SCORE_UPDATABLE})
+                )
+                conn.execute(stmt, updates)
+            return len(inserts) + len(updates)
+
+        return run_write(self.engine, work)
+
+    # ---- readers -----------------------------------------------------------
+
+    def list_runs(self) -> "pd.DataFrame":
+        """One row per run, newest first, with how many systems and translations it has."""
+        import pandas as pd
+
+        n_systems = (
+            select(func.count()).where(systems.c.run_id == runs.c.id).scalar_subquery()
+        )
+        n_translations = (
+            select(func.count()).where(translations.c.run_id == runs.c.id).scalar_subquery()
+        )
+        query = select(
+            runs.c.id,
+            runs.c.created_at,
+            runs.c.finished_at,
+            runs.c.status,
+            runs.c.suite_name,
+            runs.c.git_commit,
+            runs.c.mteval_version,
+            n_systems.label("systems"),
+            n_translations.label("translations"),
+        ).order_by(runs.c.id.desc())
+        frame = self._frame(query)
+        for column in ("created_at", "finished_at"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        return frame
+
+    def get_run(self, run: RunRef) -> dict[str, Any]:
+        """Everything recorded about one run, JSON fields decoded, with its systems."""
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).one()
+            system_rows = conn.execute(
+                select(systems).where(systems.c.run_id == run_id).order_by(systems.c.id)
+            ).all()
+        return {
+            "id": row.id,
+            "created_at": _as_utc(row.created_at),
+            "finished_at": _as_utc(row.finished_at),
+            "status": row.status,
+            "suite_name": row.suite_name,
+            "suite": json.loads(row.suite_json),
+            "git_commit": row.git_commit,
+            "mteval_version": row.mteval_version,
+            "package_versions": json.loads(row.package_versions_json),
+            "corpus_hashes": json.loads(row.corpus_hashes_json),
+            "argv": json.loads(row.argv_json),
+            "notes": json.loads(row.notes_json) if row.notes_json is not None else None,
+            "systems": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "spec": s.spec,
+                    "revision": s.revision,
+                    "params": json.loads(s.params_json),
+                    "info": json.loads(s.info_json),
+                }
+                for s in system_rows
+            ],
+        }
+
+    def resolve_run(self, run: RunRef) -> int:
+        """The id of ``run`` (an id, its decimal spelling or "latest"), checked to exist."""
+        with self.engine.connect() as conn:
+            return _resolve_run(conn, run)
+
+    def scores_df(
+        self, run: RunRef, level: str | None = None, metric: str | None = None
+    ) -> "pd.DataFrame":
+        """Scores of a run with system names and segment ids; ``details`` decoded to dicts."""
+        if level is not None and level not in SCORE_LEVELS:
+            raise UsageError(
+                f"unknown score level {level!r}", hint=did_you_mean(level, SCORE_LEVELS)
+            )
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            if metric is not None:
+                _require_metric(conn, run_id, metric, level)
+        query = _scores_query(run_id)
+        if level is not None:
+            query = query.where(scores.c.level == level)
+        if metric is not None:
+            query = query.where(scores.c.metric == metric)
+        frame = self._frame(query)
+        frame["value"] = frame["value"].astype("float64")
+        frame["segment_id"] = frame["segment_id"].astype("Int64")  # NULL above segment level
+        frame["details"] = [json.loads(d) for d in frame.pop("details_json")]
+        return frame
+
+    def translations_df(self, run: RunRef) -> "pd.DataFrame":
+        """Every hypothesis of a run next to its source, reference and flags."""
+        query = (
+            select(
+                systems.c.name.label("system"),
+                translations.c.system_id,
+                translations.c.segment_id,
+                segments.c.corpus,
+                segments.c.doc_id,
+                segments.c.seg_id,
+                segments.c.para,
+                segments.c.source,
+                segments.c.reference,
+                translations.c.hypothesis,
+                translations.c.flags_json,
+                translations.c.cache_key,
+            )
+            .join(systems, systems.c.id == translations.c.system_id)
+            .join(segments, segments.c.id == translations.c.segment_id)
+            .order_by(translations.c.system_id, translations.c.segment_id)
+        )
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+        frame = self._frame(query.where(translations.c.run_id == run_id))
+        frame["flags"] = [json.loads(f) for f in frame.pop("flags_json")]
+        return frame
+
+    def leaderboard(
+        self, run: RunRef, level: str = "system", corpus: str | None = None
+    ) -> "pd.DataFrame":
+        """Systems × metrics table of one run at one level.
+
+        System-level cells are the stored scores; segment- and document-level
+        cells are means over the stored values (NULLs skipped). Scores for
+        different corpora are never mixed: when a run has several, pass
+        ``corpus`` ('' selects cross-corpus rows if the runner stored them).
+        """
+        import pandas as pd
+
+        frame = self.scores_df(run, level=level)
+        corpora = list(dict.fromkeys(frame["corpus"]))
+        if corpus is not None:
+            if corpus not in corpora:
+                raise InputError(
+                    f"run has no {level}-level scores for corpus {corpus!r}",
+                    hint=did_you_mean(corpus, corpora) or f"corpora: {', '.join(corpora) or 'none'}",
+                )
+            frame = frame[frame["corpus"] == corpus]
+        elif len(corpora) > 1:
+            raise InputError(
+                f"run has {level}-level scores for several corpora ({', '.join(map(repr, corpora))})",
+                hint="pick one with corpus=...",
+            )
+        if frame.empty:
+            empty = pd.DataFrame(index=pd.Index([], name="system", dtype="str"))
+            empty.columns.name = "metric"
+            return empty
+        table = frame.groupby(["system", "metric"], sort=False)["value"].mean().unstack("metric")
+        return table.reindex(
+            index=list(dict.fromkeys(frame["system"])), columns=list(dict.fromkeys(frame["metric"]))
+        ).rename_axis(index="system", columns="metric")
+
+    def worst_segments(
+        self,
+        run: RunRef,
+        metric: str,
+        n: int = 10,
+        system: str | None = None,
+        higher_is_better: bool = True,
+    ) -> "pd.DataFrame":
+        """The ``n`` lowest-scoring (or highest, for error metrics) segment translations."""
+        if n < 1:
+            raise UsageError(f"n must be at least 1, got {n}")
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            _require_metric(conn, run_id, metric, "segment")
+            if system is not None:
+                _require_system_name(conn, run_id, system)
+        value_order = scores.c.value.asc() if higher_is_better else scores.c.value.desc()
+        query = (
+            select(
+                systems.c.name.label("system"),
+                segments.c.corpus,
+                segments.c.doc_id,
+                segments.c.seg_id,
+                scores.c.segment_id,
+                segments.c.source,
+                segments.c.reference,
+                translations.c.hypothesis,
+                scores.c.value,
+            )
+            .join(systems, systems.c.id == scores.c.system_id)
+            .join(segments, segments.c.id == scores.c.segment_id)
+            .outerjoin(
+                translations,
+                and_(
+                    translations.c.system_id == scores.c.system_id,
+                    translations.c.segment_id == scores.c.segment_id,
+                ),
+            )
+            .where(
+                scores.c.run_id == run_id,
+                scores.c.metric == metric,
+                scores.c.level == "segment",
+                scores.c.value.is_not(None),
+            )
+            .order_by(value_order, scores.c.system_id, scores.c.segment_id)
+            .limit(n)
+        )
+        if system is not None:
+            query = query.where(systems.c.name == system)
+        frame = self._frame(query)
+        frame["value"] = frame["value"].astype("float64")
+        return frame
+
+    def score_summary(self, run: RunRef) -> list[dict[str, Any]]:
+        """Mean score per (corpus, system, level, metric), in system order; no pandas.
+
+        At system level the mean is the single stored (pooled) score. This is
+        what the CLI leaderboard reads, so it stays a plain aggregate query.
+        """
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            query = (
+                select(scores.c.corpus, systems.c.name.label("system"), scores.c.level, scores.c.metric,
+                       func.avg(scores.c.value).label("value"), func.count().label("n"),
+                       func.min(systems.c.id).label("system_order"))
+                .join(systems, systems.c.id == scores.c.system_id)
+                .where(scores.c.run_id == run_id)
+                .group_by(scores.c.corpus, systems.c.name, scores.c.level, scores.c.metric)
+                .order_by("system_order", scores.c.corpus, scores.c.level, scores.c.metric)
+            )
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def flag_summary(self, run: RunRef) -> list[dict[str, Any]]:
+        """Per (system, corpus): segments translated and how many carry each flag."""
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            query = (
+                select(systems.c.name.label("system"), segments.c.corpus, translations.c.flags_json)
+                .join(systems, systems.c.id == translations.c.system_id)
+                .join(segments, segments.c.id == translations.c.segment_id)
+                .where(translations.c.run_id == run_id)
+                .order_by(translations.c.system_id, segments.c.id)
+            )
+            summary: dict[tuple[str, str], dict[str, Any]] = {}
+            for system_name, corpus, flags_json in conn.execute(query):
+                entry = summary.setdefault((system_name, corpus), {
+                    "system": system_name, "corpus": corpus, "segments": 0, "flags": {}})
+                entry["segments"] += 1
+                for flag in json.loads(flags_json):
+                    entry["flags"][flag] = entry["flags"].get(flag, 0) + 1
+            return list(summary.values())
+
+    def _frame(self, query: Select) -> "pd.DataFrame":
+        import pandas as pd
+
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
+def open_store(db: str | os.PathLike[str] | None = None) -> Store:
+    """``Store.open(db)``: the database from ``--db``, $MTEVAL_DB or ./results/mteval.db."""
+    return Store.open(db)
+
+
+# ---- helpers ----------------------------------------------------------------
+
+_SCORE_UPDATABLE = ("value", "signature", "details_json", "doc_id", "segment_id")
+
+
+def _as_utc(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+def _no_run(run: object) -> InputError:
+    return InputError(f"no run {run}; `mteval runs` lists them")
+
+
+def _resolve_run(conn: Connection, run: RunRef) -> int:
+    if isinstance(run, str) and run.strip().lower() == "latest":
+        latest = conn.execute(select(func.max(runs.c.id))).scalar()
+        if latest is None:
+            raise InputError("no runs yet; `mteval run SUITE` records one")
+        return latest
+    if isinstance(run, bool) or not isinstance(run, (int, str)):
+        raise UsageError(f"a run is an id or 'latest', got {run!r}")
+    if isinstance(run, str):
+        if not run.strip().isdigit():
+            raise UsageError(f"a run is an id or 'latest', got {run!r}")
+        run = int(run)
+    _require_run(conn, run)
+    return run
+
+
+def _require_run(conn: Connection, run_id: int) -> None:
+    if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+        raise _no_run(run_id)
+
+
+def _require_system_in_run(conn: Connection, run_id: int, system_id: int) -> None:
+    owner = conn.execute(select(systems.c.run_id).where(systems.c.id == system_id)).scalar()
+    if owner != run_id:
+        where = "does not exist" if owner is None else f"belongs to run {owner}"
+        raise ValueError(f"system {system_id} {where}, not to run {run_id}")
+
+
+def _require_system_name(conn: Connection, run_id: int, name: str) -> None:
+    names = list(conn.execute(select(systems.c.name).where(systems.c.run_id == run_id)).scalars())
+    if name not in names:
+        raise InputError(
+            f"run {run_id} has no system {name!r}",
+            hint=did_you_mean(name, names) or f"systems: {', '.join(names) or 'none'}",
+        )
+
+
+def _require_metric(conn: Connection, run_id: int, metric: str, level: str | None) -> None:
+    query = select(scores.c.metric).distinct().where(scores.c.run_id == run_id)
+    if level is not None:
+        query = query.where(scores.c.level == level)
+    metrics = sorted(conn.execute(query).scalars())
+    if metric not in metrics:
+        at = f"{level}-level " if level else ""
+        raise InputError(
+            f"run {run_id} has no {at}scores for metric {metric!r}",
+            hint=did_you_mean(metric, metrics) or f"metrics: {', '.join(metrics) or 'none'}",
+        )
+
+
+def _segment_row(segment: Segment, content_hash: str) -> dict[str, Any]:
+    return {
+        "corpus": segment.corpus,
+        "seg_id": segment.seg_id,
+        "doc_id": segment.doc_id,
+        "para": segment.para,
+        "source": segment.source,
+        "reference": segment.reference,
+        "src_lang": segment.src_lang,
+        "tgt_lang": segment.tgt_lang,
+        "script": segment.script,
+        "bead": segment.bead,
+        "align_score": segment.score,
+        "content_hash": content_hash,
+    }
+
+
+def _segment_ids(
+    conn: Connection, wanted: dict[SegmentKey, tuple[str, Segment]]
+) -> dict[SegmentKey, int]:
+    """Ids of the stored rows matching each wanted (corpus, seg_id, content hash)."""
+    by_hash = {(key, content): key for key, (content, _) in wanted.items()}
+    found: dict[SegmentKey, int] = {}
+    hashes = sorted({content for content, _ in wanted.values()})
+    for chunk in chunked(hashes):
+        query = select(
+            segments.c.id, segments.c.corpus, segments.c.seg_id, segments.c.content_hash
+        ).where(segments.c.content_hash.in_(chunk))
+        for row in conn.execute(query):
+            key = by_hash.get(((row.corpus, row.seg_id), row.content_hash))
+            if key is not None:
+                found[key] = row.id
+    return {key: found[key] for key in wanted if key in found}  # in the caller's order
+
+
+def _score_row(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate one score row and give it the stored shape (scope, JSON details)."""
+    unknown = sorted(set(raw) - _SCORE_FIELDS)
+    missing = [k for k in _SCORE_REQUIRED if k not in raw]
+    if unknown or missing:
+        raise ValueError(f"score row has unknown keys {unknown} / lacks {missing}: {raw!r}")
+    level = raw["level"]
+    if level not in SCORE_LEVELS:
+        raise ValueError(f"score level must be one of {SCORE_LEVELS}, got {level!r}")
+    doc_id, segment_id = raw.get("doc_id"), raw.get("segment_id")
+    if level == "segment":
+        if segment_id is None:
+            raise ValueError(f"segment-level score without segment_id: {raw!r}")
+        scope = f"seg:{int(segment_id)}"
+    elif level == "document":
+        if doc_id is None:
+            raise ValueError(f"document-level score without doc_id: {raw!r}")
+        scope = f"doc:{doc_id}"
+    else:
+        scope = ""
+    return {
+        "run_id": raw["run_id"],
+        "system_id": raw["system_id"],
+        "metric": raw["metric"],
+        "level": level,
+        "corpus": raw.get("corpus") or "",
+        "scope": scope,
+        "doc_id": doc_id,
+        "segment_id": segment_id,
+        "value": _score_value(raw["value"]),
+        "signature": raw["signature"],
+        "details_json": canonical_json(raw.get("details") or {}),
+    }
+
+
+def _score_value(value: Any) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        raise ValueError(f"score values must be finite, NaN or None; got {value}")
+    return value
+
+
+def _score_identity(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (row["run_id"], row["system_id"], row["metric"], row["level"], row["corpus"], row["scope"])
+
+
+def _stored_scores(
+    conn: Connection, batch: dict[tuple[Any, ...], dict[str, Any]]
+) -> dict[tuple[Any, ...], Any]:
+    """Stored rows sharing an identity with the batch, looked up group by group."""
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for identity in batch:
+        groups.setdefault(identity[:5], []).append(identity[5])
+    stored: dict[tuple[Any, ...], Any] = {}
+    for (run_id, system_id, metric, level, corpus), scopes in groups.items():
+        for chunk in chunked(scopes):
+            query = select(scores.c.id, scores.c.scope, *(scores.c[k] for k in _SCORE_UPDATABLE)).where(
+                scores.c.run_id == run_id,
+                scores.c.system_id == system_id,
+                scores.c.metric == metric,
+                scores.c.level == level,
+                scores.c.corpus == corpus,
+                scores.c.scope.in_(chunk),
+            )
+            for row in conn.execute(query):
+                stored[(run_id, system_id, metric, level, corpus, row.scope)] = row
+    return stored
+
+
+def _scores_query(run_id: int) -> Select:
+    return (
+        select(
+            scores.c.run_id,
+            systems.c.name.label("system"),
+            scores.c.system_id,
+            scores.c.metric,
+            scores.c.level,
+            scores.c.corpus,
+            func.coalesce(scores.c.doc_id, segments.c.doc_id).label("doc_id"),
+            segments.c.seg_id,
+            scores.c.segment_id,
+            scores.c.value,
+            scores.c.signature,
+            scores.c.details_json,
+        )
+        .join(systems, systems.c.id == scores.c.system_id)
+        .outerjoin(segments, segments.c.id == scores.c.segment_id)
+        .where(scores.c.run_id == run_id)
+        .order_by(scores.c.system_id, scores.c.metric, scores.c.level, scores.c.id)
+    )

@@ -1,0 +1,257 @@
+"""Versioned, append-only schema migrations.
+
+Each migration is a numbered function that is applied once per database, in
+its own transaction together with the row in ``schema_migrations`` that
+records it; a crash mid-migration therefore leaves the database at the
+previous version. Migrations are never edited after release: a schema change
+is a new function appended to ``MIGRATIONS``. That is why migration 1 spells
+out its tables instead of using ``evals.store.schema`` (which describes the
+*current* shape and will keep changing); a test checks the two agree.
+
+Two processes may open the same new database at once. Each migration is
+applied under a lock (``BEGIN IMMEDIATE`` on SQLite, an advisory transaction
+lock on PostgreSQL) and re-checks the version table after taking it, so the
+loser finds the work done. Should a race still surface as a constraint or
+"already exists" error, the runner re-reads the versions and retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Connection,
+    DateTime,
+    Double,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    inspect,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from evals.errors import MtevalError
+from evals.store.engine import CONFLICT_ATTEMPTS, write_transaction
+from evals.store.schema import NAMING_CONVENTION, schema_migrations
+
+# Arbitrary constant naming mteval's advisory lock on PostgreSQL ("mteval" in ASCII).
+_PG_LOCK_KEY = 0x6D7465766176
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``apply`` runs inside the transaction that records ``version``."""
+
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+class SchemaTooNewError(MtevalError):
+    """The database was written by a newer mteval than this one."""
+
+
+def _m0001_create_schema(conn: Connection) -> None:
+    """Version 1 of every table. Frozen: never edit, append a migration instead."""
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def stamp(name: str, nullable: bool = False) -> Column:
+        return Column(name, DateTime(timezone=True), nullable=nullable)
+
+    Table(
+        "runs",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        stamp("created_at"),
+        stamp("finished_at", nullable=True),
+        Column("status", String(16), nullable=False),
+        Column("suite_name", Text, nullable=False),
+        Column("suite_json", Text, nullable=False),
+        Column("git_commit", Text, nullable=True),
+        Column("mteval_version", Text, nullable=True),
+        Column("package_versions_json", Text, nullable=False),
+        Column("corpus_hashes_json", Text, nullable=False),
+        Column("argv_json", Text, nullable=False),
+        Column("notes_json", Text, nullable=True),
+        CheckConstraint("status IN ('running', 'done', 'failed', 'interrupted')", name="status"),
+    )
+    Table(
+        "segments",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("corpus", Text, nullable=False),
+        Column("seg_id", Text, nullable=False),
+        Column("doc_id", Text, nullable=False),
+        Column("para", Integer, nullable=False),
+        Column("source", Text, nullable=False),
+        Column("reference", Text, nullable=True),
+        Column("src_lang", String(16), nullable=False),
+        Column("tgt_lang", String(16), nullable=False),
+        Column("script", String(16), nullable=False),
+        Column("bead", String(16), nullable=False),
+        Column("align_score", Double, nullable=True),
+        Column("content_hash", String(64), nullable=False),
+        UniqueConstraint("corpus", "seg_id", "content_hash"),
+        Index(None, "content_hash"),
+    )
+    Table(
+        "systems",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("spec", Text, nullable=False),
+        Column("revision", Text, nullable=True),
+        Column("params_json", Text, nullable=False),
+        Column("info_json", Text, nullable=False),
+        UniqueConstraint("run_id", "name"),
+    )
+    Table(
+        "translations",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+        Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+        Column("hypothesis", Text, nullable=False),
+        Column("cache_key", String(64), nullable=True),
+        Column("flags_json", Text, nullable=False),
+        stamp("created_at"),
+        UniqueConstraint("system_id", "segment_id"),
+        Index(None, "run_id"),
+    )
+    Table(
+        "scores",
+        md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+        Column("metric", Text, nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("corpus", Text, nullable=False),
+        Column("scope", Text, nullable=False),
+        Column("doc_id", Text, nullable=True),
+        Column("segment_id", Integer, ForeignKey("segments.id"), nullable=True),
+        Column("value", Double, nullable=True),
+        Column("signature", Text, nullable=False),
+        Column("details_json", Text, nullable=False),
+        CheckConstraint("level IN ('segment', 'document', 'system')", name="level"),
+        UniqueConstraint("run_id", "system_id", "metric", "level", "corpus", "scope"),
+        Index(None, "run_id", "metric", "level"),
+    )
+    Table(
+        "translation_cache",
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("system_spec", Text, nullable=False),
+        Column("hypothesis", Text, nullable=False),
+        stamp("created_at"),
+    )
+    Table(
+        "score_cache",
+        md,
+        Column("key", String(64), primary_key=True),
+        Column("signature", Text, nullable=False),
+        Column("value", Double, nullable=True),
+        Column("stats_json", Text, nullable=False),
+        stamp("created_at"),
+    )
+    md.create_all(conn, checkfirst=False)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "create schema", _m0001_create_schema),
+)
+
+
+def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Apply the migrations this database lacks, in order; return the versions applied.
+
+    ``migrations`` is explicit so tests can append a step and check that an
+    upgrade keeps existing data.
+    """
+    _check_sequence(migrations)
+    known = {m.version for m in migrations}
+    applied = current_versions(engine)
+    _refuse_newer(applied, known)
+    done: list[int] = []
+    for migration in migrations:
+        if migration.version not in applied and _apply_once(engine, migration):
+            done.append(migration.version)
+    return done
+
+
+def current_versions(engine: Engine) -> set[int]:
+    """Versions recorded in the database (empty for a new database)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(schema_migrations.name):
+            return set()
+        return set(conn.execute(select(schema_migrations.c.version)).scalars())
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    versions = [m.version for m in migrations]
+    if not versions or versions != list(range(1, len(versions) + 1)):
+        raise ValueError(f"migration versions must be 1, 2, 3, ... in order; got {versions}")
+
+
+def _refuse_newer(applied: set[int], known: set[int]) -> None:
+    unknown = sorted(applied - known)
+    if unknown:
+        raise SchemaTooNewError(
+            f"the results database has schema version(s) {unknown} that this mteval does "
+            f"not know (it knows up to {max(known)}); upgrade mteval or use another --db"
+        )
+
+
+def _apply_once(engine: Engine, migration: Migration) -> bool:
+    """Apply one migration unless another process got there first; True if we applied it."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            with write_transaction(engine) as conn:
+                _lock_for_migration(conn)
+                schema_migrations.create(conn, checkfirst=True)
+                recorded = conn.execute(
+                    select(schema_migrations.c.version).where(
+                        schema_migrations.c.version == migration.version
+                    )
+                ).first()
+                if recorded is not None:
+                    return False
+                migration.apply(conn)
+                conn.execute(
+                    insert(schema_migrations).values(
+                        version=migration.version,
+                        name=migration.name,
+                        applied_at=datetime.now(timezone.utc),
+                    )
+                )
+                return True
+        except (IntegrityError, ProgrammingError, OperationalError):
+            # A concurrent migrator may have created the same objects first;
+            # if it also recorded the version, we are done, else retry.
+            if migration.version in current_versions(engine):
+                return False
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _lock_for_migration(conn: Connection) -> None:
+    # SQLite already holds the write lock (BEGIN IMMEDIATE). PostgreSQL needs
+    # an explicit lock so concurrent migrators queue instead of racing on DDL.
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})

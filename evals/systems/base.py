@@ -1,0 +1,225 @@
+"""The contract every MT backend fulfils: segments in, one hypothesis each out.
+
+A ``System`` is built from a spec string (see ``registry.py``) and is asked to
+``translate`` batches of ``Segment`` records. The runner batches by
+``max_batch_size`` and checks every answer with ``check_outputs`` so a buggy
+backend fails loudly instead of silently shifting hypotheses against their
+references. ``describe()`` returns everything that determines the outputs; the
+store uses it for provenance and as the translation cache key, so a backend
+must put every output-affecting setting into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from evals.corpora.model import Segment
+from evals.errors import InputError
+
+
+@dataclass(frozen=True)
+class SystemInfo:
+    """What a system is and everything that affects its outputs.
+
+    ``version`` is the version of the package doing the work (e.g. jieba,
+    transformers); ``revision`` pins the data it uses (model revision,
+    dictionary hash, file sha256). ``params`` holds every other setting that
+    changes outputs (beam size, prompt, temperature, rule-set version).
+    """
+
+    spec: str
+    name: str
+    backend: str
+    version: str
+    revision: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        # Copy so that mutating the caller's dict cannot change a frozen record.
+        object.__setattr__(self, "params", dict(self.params))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec,
+            "name": self.name,
+            "backend": self.backend,
+            "version": self.version,
+            "revision": self.revision,
+            "params": dict(self.params),
+        }
+
+    def cache_key(self) -> str:
+        """A stable hash of what determines the outputs.
+
+        The display name and the spec are left out on purpose: renaming a
+        system, or pointing at an identical file under another path, must not
+        invalidate cached translations.
+        """
+        payload = {
+            "backend": self.backend,
+            "version": self.version,
+            "revision": self.revision,
+            "params": self.params,
+        }
+        text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+DocKey = tuple[str, str]  # (corpus, doc_id)
+
+
+class TranslationContext:
+    """Document context for the segments being translated.
+
+    Built from *all* segments of the corpora in a run (not just one batch), in
+    corpus order, so a context-aware backend can look at the segments that
+    precede a segment in its document even when the runner splits documents
+    across batches or serves some segments from its cache. Backends that
+    validate against whole corpora (``file``) use ``corpus``/``segments``.
+    Simple backends ignore it.
+    """
+
+    def __init__(self, segments: Iterable[Segment]) -> None:
+        documents: dict[DocKey, list[Segment]] = {}
+        position: dict[tuple[str, str], tuple[DocKey, int]] = {}
+        corpora: dict[str, list[Segment]] = {}
+        for segment in segments:
+            corpora.setdefault(segment.corpus, []).append(segment)
+            doc_key = (segment.corpus, segment.doc_id)
+            doc = documents.setdefault(doc_key, [])
+            seg_key = (segment.corpus, segment.seg_id)
+            if seg_key in position:
+                raise InputError(
+                    f"segment id '{segment.seg_id}' occurs twice in corpus '{segment.corpus}'",
+                    field="seg_id",
+                )
+            position[seg_key] = (doc_key, len(doc))
+            doc.append(segment)
+        self._documents = {key: tuple(doc) for key, doc in documents.items()}
+        self._corpora = {name: tuple(segs) for name, segs in corpora.items()}
+        self._position = position
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """Every segment, corpus by corpus, each in corpus order."""
+        return tuple(segment for segs in self._corpora.values() for segment in segs)
+
+    def corpus(self, name: str) -> tuple[Segment, ...]:
+        """All segments of one corpus in corpus order (empty if unknown)."""
+        return self._corpora.get(name, ())
+
+    @classmethod
+    def from_segments(cls, segments: Iterable[Segment]) -> "TranslationContext":
+        return cls(segments)
+
+    def __contains__(self, segment: object) -> bool:
+        if not isinstance(segment, Segment):
+            return False
+        return (segment.corpus, segment.seg_id) in self._position
+
+    def document(self, segment: Segment) -> tuple[Segment, ...]:
+        """All segments of ``segment``'s document, in corpus order."""
+        doc_key, _ = self._locate(segment)
+        return self._documents[doc_key]
+
+    def previous(self, segment: Segment, n: int | None = None) -> tuple[Segment, ...]:
+        """The segments before ``segment`` in its document (the last ``n`` if given)."""
+        doc_key, index = self._locate(segment)
+        start = 0 if n is None else max(0, index - n)
+        return self._documents[doc_key][start:index]
+
+    def _locate(self, segment: Segment) -> tuple[DocKey, int]:
+        try:
+            return self._position[(segment.corpus, segment.seg_id)]
+        except KeyError:
+            raise InputError(
+                f"segment '{segment.seg_id}' of corpus '{segment.corpus}' is not in the translation context",
+                field="seg_id",
+            ) from None
+
+
+class System(ABC):
+    """An MT system: translates segments, describes itself for provenance.
+
+    Subclasses set ``backend`` and implement ``translate`` and ``describe``.
+    ``max_batch_size`` is the most segments the runner passes per call;
+    ``None`` means "everything still to translate in one call" (``file``
+    validates ids and does no work per segment).
+    """
+
+    backend: ClassVar[str] = ""
+    max_batch_size: int | None = 64
+    # (src_lang, tgt_lang) pairs the system can translate; None means any.
+    # The runner skips (with a notice) segments of other pairs.
+    language_pairs: frozenset[tuple[str, str]] | None = None
+
+    def __init__(self, spec: str, name: str | None = None) -> None:
+        self.spec = spec
+        self.name = name if name else spec
+
+    @abstractmethod
+    def translate(
+        self, segments: list[Segment], context: TranslationContext | None = None
+    ) -> list[str]:
+        """Return one hypothesis per segment, in the same order."""
+
+    @abstractmethod
+    def describe(self) -> SystemInfo:
+        """Return what determines this system's outputs (see ``SystemInfo``)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(spec={self.spec!r}, name={self.name!r})"
+
+
+def check_outputs(system: System, segments: Sequence[Segment], outputs: Any) -> list[str]:
+    """Verify a backend's answer: a list with one string per segment.
+
+    Returns the outputs as a list. A wrong count or type would misalign
+    hypotheses and references for every later segment, so it is an error,
+    never something to pad or truncate.
+    """
+    where = f"system '{system.name}'"
+    if isinstance(outputs, (str, bytes)) or not isinstance(outputs, Sequence):
+        raise InputError(
+            f"{where} returned {type(outputs).__name__}, expected a list of strings",
+            field="translate",
+        )
+    if len(outputs) != len(segments):
+        raise InputError(
+            f"{where} returned {len(outputs)} hypotheses for {len(segments)} segments",
+            field="translate",
+            hint="a backend must return exactly one string per input segment, in order",
+        )
+    for index, (segment, output) in enumerate(zip(segments, outputs)):
+        if not isinstance(output, str):
+            raise InputError(
+                f"{where} returned {type(output).__name__} for segment '{segment.seg_id}' "
+                f"(position {index}), expected a string",
+                field="translate",
+            )
+    return list(outputs)
+
+
+def package_version(distribution: str) -> str:
+    """Installed version of a distribution, or "unknown" (for provenance only)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def file_sha256(path: Any) -> str:
+    """Hex sha256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+

@@ -1,0 +1,31 @@
+"""Shared test setup: offline, and one corpus build per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+CORPORA = REPO / "corpora"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory):
+    """The seeds built into a temporary directory, once per test session."""
+    from evals.corpora.builder import build_corpora
+
+    out = tmp_path_factory.mktemp("corpora")
+    report = build_corpora(SEEDS, out)
+    return out, report

@@ -1,0 +1,162 @@
+"""Hypothesis flags: empty, untranslated, untranslated-span, off-target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evals.metrics.flags import (
+    FLAG_DESCRIPTIONS,
+    FLAGS,
+    LanguageGuesser,
+    flag_counts,
+    flag_hypothesis,
+    flag_many,
+)
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_116abdeea9f99068.txt"
+ZH = "特朗普周一表示，俄罗斯和乌克兰将立即开始停火谈判，他与普京通话了两个小时。"
+EN = "Trump said on Monday that Russia and Ukraine would immediately start ceasefire talks after a two-hour call with Putin."
+
+
+@pytest.fixture(scope="module")
+def guesser() -> LanguageGuesser:
+    return LanguageGuesser()
+
+
+def flags(source: str, hypothesis: str, guesser: LanguageGuesser, tgt: str = "en", src: str = "zh") -> list[str]:
+    return flag_hypothesis(source, hypothesis, tgt, src, guesser=guesser)
+
+
+def test_copied_source_is_untranslated_and_off_target(guesser):
+    assert flags(ZH, ZH, guesser) == ["untranslated", "off-target"]
+    assert flags(ZH, "  " + ZH + "\n", guesser) == ["untranslated", "off-target"]
+    assert flags(EN, EN, guesser, tgt="zh", src="en") == ["untranslated", "off-target"]
+
+
+def test_good_translations_carry_no_flags(guesser):
+    assert flags(ZH, EN, guesser) == []
+    assert flags(EN, ZH, guesser, tgt="zh", src="en") == []
+    assert flags("美国总统唐纳德·特朗普（Donald Trump）", "US President Donald Trump", guesser) == []
+
+
+def test_seed_references_carry_no_flags(guesser):
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    chinese, english = lines[0:38], lines[39:77]
+    assert flag_many(chinese, english, "en", "zh", guesser=guesser) == [[] for _ in english]
+
+
+# Real `gloss` outputs for seed 000 (paragraphs 2, 9, 28, 34): word salad that
+# must still identify as English, or every baseline row would be off-target.
+GLOSS_OUTPUTS = [
+    "Hold a conversation termination after, Trump Monday in oval office told reporter, he still be "
+    "convinced Russia and Ukraine will very rapid reach agreement.",
+    'Trump said, Russia and Ukraine will "immediately" begin cease fire negotiate, in and Putin hold a '
+    "conversation after, he and Ukraine president Vladimir Zeliansiji as well as how much position NATO "
+    'leader advance discuss. He also said, Vatican City "already said very have interest take charge of negotiate."',
+    "Trump Monday said, and United States trade may is two countries peace negotiations motive power.",
+    "Ukraine minister of foreign affairs Andeli Xibiha (Andrii Sybiha) Monday in X on write, Istanbul meeting "
+    'conspicuous Moscow and Kyiv between "clear difference". "Ukraine is forward see, focus in all-around and '
+    'immediately cease fire, to start genuine peace course of events."',
+]
+
+
+def test_gloss_word_salad_is_still_english(guesser):
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    sources = [lines[1], lines[8], lines[27], lines[33]]
+    assert flag_many(sources, GLOSS_OUTPUTS, "en", "zh", guesser=guesser) == [[], [], [], []]
+
+
+def test_language_guesser_matches_langid(guesser):
+    """The sparse fast path is langid's classifier, not an approximation of it."""
+    lines = SEED.read_text(encoding="utf-8").split("\n") + [
+        "Le président a déclaré lundi que les négociations commenceraient immédiatement.",
+        "トランプ大統領は月曜日、ロシアとウクライナが直ちに停戦交渉を開始すると述べた。",
+        "",
+        "1234 !!",
+    ]
+    for text in lines:
+        fast, reference = guesser.classify(text), guesser.classify_reference(text)
+        assert fast[0] == reference[0]
+        assert fast[1] == pytest.approx(reference[1], abs=1e-6)
+
+
+@pytest.mark.parametrize("hypothesis", ["", "   ", "\n\t"])
+def test_blank_hypothesis_is_only_empty(guesser, hypothesis):
+    assert flags(ZH, hypothesis, guesser) == ["empty"]
+
+
+def test_partially_untranslated(guesser):
+    half = "Trump said on Monday that Russia and Ukraine would 立即开始停火谈判."
+    assert flags(ZH, half, guesser) == ["untranslated-span"]
+    mostly = "Trump said 俄罗斯和乌克兰将立即开始停火谈判，他与普京通话了两个小时。"
+    assert flags(ZH, mostly, guesser) == ["untranslated", "off-target"]
+    kept_char = "Trump said the talks would start 𠀾 soon."
+    assert flags(ZH, kept_char, guesser) == ["untranslated-span"]
+    copied_run = "特朗普周一表示，Russia and Ukraine would immediately start ceasefire talks。"
+    assert "untranslated-span" in flags(EN, copied_run, guesser, tgt="zh", src="en")
+
+
+def test_wrong_language(guesser):
+    french = "Le président a déclaré lundi que les négociations de cessez-le-feu commenceraient immédiatement."
+    assert flags(ZH, french, guesser) == ["off-target"]
+    japanese = "トランプ大統領は月曜日、ロシアとウクライナが直ちに停戦交渉を開始すると述べた。"
+    assert flags(EN, japanese, guesser, tgt="zh", src="en") == ["off-target"]
+    assert "off-target" in flags(ZH, japanese, guesser)
+
+
+def test_short_or_letterless_hypotheses_are_not_judged_by_langid(guesser):
+    assert flags(ZH, "Merci beaucoup", guesser) == []
+    assert flags("2024年", "2024", guesser) == []
+    assert flags("JD Vance", "JD Vance", guesser) == []  # nothing Chinese to translate
+
+
+def test_language_codes_are_normalised(guesser):
+    assert flag_hypothesis(ZH, ZH, "EN", "zh-Hant", guesser=guesser) == ["untranslated", "off-target"]
+    assert flag_hypothesis(EN, ZH, "zh-Hans", "en_US", guesser=guesser) == []
+
+
+def test_flag_many_matches_single_calls_and_checks_lengths(guesser):
+    sources = [ZH, ZH, ZH]
+    hypotheses = [EN, ZH, ""]
+    expected = [flags(s, h, guesser) for s, h in zip(sources, hypotheses)]
+    assert flag_many(sources, hypotheses, "en", "zh", guesser=guesser) == expected
+    assert flag_many(sources, hypotheses, ["en"] * 3, ["zh"] * 3, guesser=guesser) == expected
+    assert flag_counts(expected) == {"empty": 1, "untranslated": 1, "untranslated-span": 0, "off-target": 1}
+    with pytest.raises(ValueError):
+        flag_many(sources, hypotheses[:2], "en", "zh", guesser=guesser)
+    with pytest.raises(ValueError):
+        flag_many(sources, hypotheses, ["en"], "zh", guesser=guesser)
+
+
+def test_every_flag_has_a_description():
+    assert set(FLAG_DESCRIPTIONS) == set(FLAGS)
+    with pytest.raises(TypeError):
+        FLAG_DESCRIPTIONS["new"] = "x"  # type: ignore[index]
+
+
+LANGS = st.sampled_from(["en", "zh", "zh-Hant", "ja", "fr", "", "EN"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(source=st.text(), hypothesis=st.text(), tgt=LANGS, src=LANGS)
+def test_flags_never_crash_and_are_deterministic(guesser, source, hypothesis, tgt, src):
+    first = flag_hypothesis(source, hypothesis, tgt, src, guesser=guesser)
+    assert first == flag_hypothesis(source, hypothesis, tgt, src, guesser=guesser)
+    assert first == [flag for flag in FLAGS if flag in first]
+    if not hypothesis.strip():
+        assert first == ["empty"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["Trump", "said", "Монday", "talks", "停火", "la", "2024", "—", "ü"]), max_size=40)
+)
+def test_flags_on_mixed_script_word_lists(guesser, words):
+    text = " ".join(words)
+    assert flag_hypothesis(ZH, text, "en", "zh", guesser=guesser) == flag_hypothesis(
+        ZH, text, "en", "zh", guesser=guesser
+    )
