@@ -57,3 +57,23 @@ def did_you_mean(name: str, choices: list[str] | tuple[str, ...] | set[str]) -> 
 
     close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+@dataclass(eq=False)
+class Unavailable(MtevalError):
+    """A model, checkpoint or dataset that cannot be had here (offline and not cached).
+
+    For systems this stops the run before it starts (exit 2); for metrics the
+    run goes on without that metric and says so in one line.
+    """
+
+    message: str
+    hint: str | None = None
+
+    exit_code = 2
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message

@@ -26,7 +26,7 @@ from typing import Any
 
 from evals import provenance
 from evals.corpora.model import Segment
-from evals.errors import InputError
+from evals.errors import InputError, Unavailable
 from evals.suite import MetricRef, Suite, SystemRef
 
 
@@ -57,15 +57,28 @@ class Progress:
         print(message, file=sys.stderr)
 
 
-def translation_key(system_key: str, segment: Segment) -> dict[str, Any]:
-    """What a cached translation depends on (hashed by the store's ``cache_key``)."""
-    return {
+def translation_key(
+    system_key: str, segment: Segment, context: Sequence[str] = (), by_segment: bool = False
+) -> dict[str, Any]:
+    """What a cached translation depends on (hashed by the store's ``cache_key``).
+
+    ``context`` holds the sources of the previous segments a context-aware
+    system sees; the same sentence in two documents is then two translations.
+    ``by_segment`` is for systems whose output depends on the segment's
+    identity (a file keyed by segment id), not only on its text.
+    """
+    key = {
         "system": system_key,
         "source": segment.source,
         "src_lang": segment.src_lang,
         "tgt_lang": segment.tgt_lang,
         "script": segment.script,
     }
+    if context:
+        key["context"] = list(context)
+    if by_segment:
+        key["segment"] = [segment.corpus, segment.seg_id]
+    return key
 
 
 def score_key(signature: str, source: str, hypothesis: str, reference: str | None) -> dict[str, Any]:
@@ -107,10 +120,13 @@ class Runner:
         self.progress = progress or Progress()
         self.jobs = jobs
         self.guesser = LanguageGuesser()  # loads langid on first use, once per runner
+        self._metrics: dict[tuple[str, str, str], Any] = {}
+        self._skipped: dict[str, tuple[int, list[str]]] = {}
 
     def run(self, suite: Suite, argv: Sequence[str] = ()) -> RunResult:
         from evals.corpora.loaders import corpus_hash
 
+        self._metrics, self._skipped = {}, {}
         corpora = load_corpora(suite)
         systems = [self._build_system(ref) for ref in suite.systems]
         metrics = [ref for ref in suite.metrics]
@@ -136,6 +152,12 @@ class Runner:
                 for system in systems:
                     self._score(run_id, ref, system, system_ids[system.name], hypotheses[system.name],
                                 corpora, segment_ids, result)
+            for (name, _, _), metric in self._metrics.items():  # e.g. COMET's truncated-input count
+                for message in getattr(metric, "notices", list)():
+                    self._notice(result, f"{name}: {message}")
+            for corpus, (count, names) in self._skipped.items():
+                self._notice(result, f"{corpus}: {count} segments have no reference; reference-based "
+                                     f"metrics ({', '.join(names)}) skip them")
             status = "done"
         except KeyboardInterrupt:
             status = "interrupted"
@@ -181,7 +203,14 @@ class Runner:
                                      "language pair this system translates)")
             if not wanted:
                 continue
-            keys = [cache_key(translation_key(system_key, s)) for s in wanted]
+            n_context = int(getattr(system, "context", 0) or 0)
+            if n_context and context is None:
+                context = TranslationContext([s for segs in corpora.values() for s in segs])
+            keys = [
+                cache_key(translation_key(system_key, s, [p.source for p in context.previous(s, n_context)]
+                                          if n_context else (), by_segment=system.keyed_by_segment))
+                for s in wanted
+            ]
             cached = self.store.translation_cache.get_many(keys)
             result.stats.translations_cached += sum(1 for k in keys if k in cached)
             done = self.store.translations_done(run_id, system_id)
@@ -255,6 +284,25 @@ class Runner:
                 get_metric(ref.name, **ref.options)  # raises InputError with a suggestion
 
     def _metric(self, ref: MetricRef, tgt_lang: str):
+        """One metric instance per (metric, options, target language) for the whole run.
+
+        Neural metrics load their model once and keep embedding caches across
+        systems, so the instance must be shared, not rebuilt per system.
+        """
+        from evals.metrics import get_metric
+        from evals.store import canonical_json
+
+        key = (ref.name, canonical_json(ref.options), tgt_lang)
+        if key not in self._metrics:
+            try:
+                self._metrics[key] = self._new_metric(ref, tgt_lang)
+            except Unavailable as error:
+                self._metrics[key] = error
+        if isinstance(self._metrics[key], Unavailable):
+            raise self._metrics[key]
+        return self._metrics[key]
+
+    def _new_metric(self, ref: MetricRef, tgt_lang: str):
         from evals.metrics import get_metric
 
         options = dict(ref.options)
@@ -268,25 +316,36 @@ class Runner:
         import numpy as np
 
         from evals.metrics.base import score_levels
+        from evals.stats import system_ci_details
         from evals.store import cache_key
 
         for corpus, segments in corpora.items():
             translated = [s for s in segments if (s.corpus, s.seg_id) in hypotheses]
             if not translated:
                 continue
-            metric = self._metric(ref, translated[0].tgt_lang)
+            try:
+                metric = self._metric(ref, translated[0].tgt_lang)
+            except Unavailable as error:
+                self._notice(result, f"{ref.name}: not available, skipped ({error})")
+                return
             if metric.needs_reference:
                 usable = [s for s in translated if s.reference is not None]
                 if len(usable) < len(translated):
-                    self._notice(result, f"{ref.name}: skipped {len(translated) - len(usable)} segments of "
-                                         f"{corpus} without references (reference-based metric)")
+                    count, names = self._skipped.setdefault(corpus, (len(translated) - len(usable), []))
+                    if ref.name not in names:
+                        names.append(ref.name)
             else:
                 usable = translated
             if not usable:
                 continue
             signature = metric.signature()
             hyps = [hypotheses[(s.corpus, s.seg_id)] for s in usable]
-            keys = [cache_key(score_key(signature, s.source, h, s.reference)) for s, h in zip(usable, hyps)]
+            srcs, refs = [s.source for s in usable], [s.reference for s in usable]
+            if getattr(metric, "doc_context", False):  # document context is part of each text, so of each key
+                srcs, hyps, with_context = metric.add_context(
+                    srcs, hyps, refs if metric.needs_reference else None, [s.doc_id for s in usable])
+                refs = with_context or refs
+            keys = [cache_key(score_key(signature, src, h, r)) for src, h, r in zip(srcs, hyps, refs)]
             cached = self.store.score_cache.get_many(keys)
             result.stats.scores_cached += sum(1 for k in keys if k in cached)
             rows: list[Any] = [None] * len(usable)
@@ -294,13 +353,20 @@ class Runner:
                 if key in cached:
                     rows[i] = metric.stats_from_json(cached[key].stats)
             missing = [i for i, row in enumerate(rows) if row is None]
+            seg_details: dict[int, dict] = {}
             with self.progress.task(f"{ref.name} · {system.name} · {corpus}", len(missing)) as advance:
                 if missing:
-                    stats = metric.segment_stats(
-                        [hyps[i] for i in missing],
-                        [usable[i].reference for i in missing] if metric.needs_reference else None,
-                        sources=[usable[i].source for i in missing],
-                    )
+                    inputs = ([hyps[i] for i in missing], [refs[i] for i in missing] if metric.needs_reference
+                              else None, [srcs[i] for i in missing])
+                    try:
+                        stats = metric.segment_stats(inputs[0], inputs[1], sources=inputs[2])
+                    except Unavailable as error:  # a model that cannot be loaded on first use
+                        self._metrics.update({k: error for k, v in self._metrics.items() if v is metric})
+                        self._notice(result, f"{ref.name}: not available, skipped ({error})")
+                        return
+                    found = getattr(metric, "segment_details", lambda *a, **k: None)(
+                        inputs[0], inputs[1], sources=inputs[2])  # e.g. xCOMET error spans
+                    seg_details = {i: d for i, d in zip(missing, found or []) if d}
                     entries = []
                     for i, row in zip(missing, stats):
                         rows[i] = row
@@ -309,9 +375,16 @@ class Runner:
                     self.store.score_cache.put_many(entries)
                     result.stats.scored += len(missing)
                     advance(len(missing))
-            levels = score_levels(metric, np.vstack(rows), [s.doc_id for s in usable])
-            self.store.add_scores(self._score_rows(run_id, system_id, ref.name, corpus, usable, segment_ids,
-                                                   levels))
+            stats, doc_ids = np.vstack(rows), [s.doc_id for s in usable]
+            levels = score_levels(metric, stats, doc_ids)
+            score_rows = self._score_rows(run_id, system_id, ref.name, corpus, usable, segment_ids, levels)
+            system_row = next(row for row in score_rows if row["level"] == "system")
+            system_row["details"] = {**system_row.get("details", {}), **system_ci_details(metric, stats, doc_ids)}
+            if hasattr(metric, "system_details"):  # e.g. COMET: segments with truncated inputs
+                system_row["details"].update(metric.system_details(stats))
+            for i, details in seg_details.items():  # segment rows come first, in `usable` order
+                score_rows[i]["details"] = details
+            self.store.add_scores(score_rows)
 
     @staticmethod
     def _score_rows(run_id, system_id, metric_name, corpus, usable, segment_ids, levels):

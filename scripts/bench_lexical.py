@@ -11,6 +11,11 @@ statistics once (on ``--jobs`` processes) and derives all three levels with
     python scripts/bench_lexical.py                      # 5 systems x 10k segments
     python scripts/bench_lexical.py --segments 2000 --jobs 2
 
+Wall-clock speed-up is the goal (>= 5x overall on 2 idle cores); CPU time is
+printed too because on a shared machine wall-clock mostly measures the
+neighbours. The CPU ratio is what "statistics once" buys; parallel workers
+then divide ours' wall-clock by up to ``--jobs``.
+
 Data is synthetic and seeded: Zipf-distributed pseudo-English words in
 sentences of about 25 tokens, documents of 20 segments, and per system a
 hypothesis that is a noisy edit of the reference (deletions, substitutions,
@@ -160,7 +165,9 @@ def naive_levels(name: str, hyps: list[str], refs: list[str], doc_ids: list[str]
     return LevelScores(segment, document, system, corpus.get_signature().format())
 
 
-def our_levels(name: str, hyps: list[str], refs: list[str], doc_ids: list[str], jobs: int) -> LevelScores:
+def our_levels(
+    name: str, hyps: list[str], refs: list[str], doc_ids: list[str], jobs: int
+) -> LevelScores:
     metric = get_metric(name, n_jobs=jobs)
     return score_levels(metric, metric.segment_stats(hyps, refs), doc_ids)
 
@@ -186,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--segments", type=int, default=10_000)
     parser.add_argument("--systems", type=int, default=5)
-    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all CPUs)")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="worker processes (default: all CPUs)"
+    )
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--metrics", nargs="+", choices=METRICS, default=list(METRICS))
     args = parser.parse_args(argv)
@@ -197,8 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.systems} systems x {args.segments} segments, documents of {DOC_SIZE}, "
         f"metrics: {' '.join(args.metrics)}, jobs: {jobs}"
     )
-    print("wall-clock seconds (CPU seconds incl. workers in brackets)")
-    print(f"{'metric':<8} {'naive':>16} {'ours':>16} {'speed-up':>9} {'max |diff|':>11}")
+    print("seconds: wall-clock (CPU incl. workers); speed-up: wall (CPU)")
+    print(f"{'metric':<8} {'naive':>16} {'ours':>16} {'speed-up':>15} {'max |diff|':>11}")
     totals = [0.0, 0.0, 0.0, 0.0]
     for name in args.metrics:
         times = [0.0, 0.0, 0.0, 0.0]  # naive wall, naive cpu, ours wall, ours cpu
@@ -214,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             times[3] += cpu_seconds() - cpu
             worst = max(worst, max_difference(naive, ours))
             assert worst <= TOLERANCE, f"{name}: scores differ from sacrebleu by {worst}"
-            assert ours.signature.startswith(naive.signature + "|"), (ours.signature, naive.signature)
+            assert ours.signature.startswith(naive.signature + "|"), ours.signature
         totals = [total + part for total, part in zip(totals, times)]
         print(_row(name, times, f"{worst:11.1e}"))
     print(_row("overall", totals, ""))
@@ -224,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
 def _row(label: str, times: list[float], tail: str) -> str:
     naive = f"{times[0]:.2f} ({times[1]:.2f})"
     ours = f"{times[2]:.2f} ({times[3]:.2f})"
-    return f"{label:<8} {naive:>16} {ours:>16} {times[0] / times[2]:8.2f}x {tail}"
+    speed_up = f"{times[0] / times[2]:.2f}x ({times[1] / times[3]:.2f}x)"
+    return f"{label:<8} {naive:>16} {ours:>16} {speed_up:>15} {tail}"
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def test_unknown_backend_suggests_close_name():
 
 
 def test_unknown_backend_without_close_name_lists_backends():
-    with pytest.raises(InputError, match="available: copy, file, gloss"):
+    with pytest.raises(InputError, match="available: cmd, copy, ct2, file, gloss, hf, llm, openai"):
         build_system("zzzzzz")
 
 
@@ -108,7 +108,8 @@ def test_display_name_defaults_to_spec_and_is_overridable():
 
 def test_available_backends_for_help():
     listed = dict(available_backends())
-    assert set(listed) == {"gloss", "copy", "file:PATH"}
+    assert set(listed) == {"gloss", "copy", "file:PATH", "hf:MODEL_OR_PATH[@REV]", "ct2:PATH",
+                           "llm:MODEL_OR_PATH", "openai:URL#MODEL", "cmd:COMMAND"}
     assert all(description for description in listed.values())
 
 

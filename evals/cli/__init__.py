@@ -33,17 +33,22 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from evals.cli import corpus, run
+    from evals.cli import compare, corpus, dashboard, models, run
 
     cli.add_command(corpus.corpus)
     run.register(cli)
+    compare.register(cli)
+    dashboard.register(cli)
+    models.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs the CLI and maps errors to exit codes."""
     _register_commands()
     try:
-        cli.main(args=argv, prog_name="mteval", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="mteval", standalone_mode=False)
+        if isinstance(code, int) and code:  # ctx.exit(n) returns n in non-standalone mode
+            sys.exit(code)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:

@@ -246,10 +246,10 @@ def _print_segments(frame, metric: str) -> None:
 def export(run_ref, fmt, out, db) -> None:
     """Export a run's translations and segment scores (JSONL, CSV or Parquet)."""
     from evals.store import open_store
-    from evals.store.export import export_run
+    from evals.store.export import export_run, meta_path
 
     with open_store(db) as store:
         run_id = store.resolve_run(run_ref)
         out = out or Path("results") / f"run-{run_id}.{fmt}"
         written = export_run(store, run_id, out, fmt)
-        click.echo(json.dumps({"run": run_id, "written": [str(p) for p in (written or [out])]}))
+        click.echo(json.dumps({"run": run_id, "written": str(written), "meta": str(meta_path(written))}))

@@ -9,6 +9,11 @@ names the ``pip install 'mteval[extra]'`` that provides them.
 
 Options are the implementation's keyword arguments; unknown ones are refused
 with a "did you mean" hint rather than ignored.
+
+A name may carry one argument after a colon, ``NAME:ARG``, for entries that
+declare which option it sets (``argument``): ``comet:Unbabel/XCOMET-XL`` is
+``comet`` with ``model="Unbabel/XCOMET-XL"``. Only the name part is
+case-insensitive; the argument (a path, a Hub id) is kept as written.
 """
 
 from __future__ import annotations
@@ -30,12 +35,14 @@ class MetricEntry:
     """How to build one registered metric.
 
     ``fixed`` options define the entry (chrF++ is chrF with ``word_order=2``);
-    a caller may not override them.
+    a caller may not override them. ``argument`` names the option that a
+    ``NAME:ARG`` spec sets (``None``: the entry takes no argument).
     """
 
     target: str
     fixed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     extra: str | None = None
+    argument: str | None = None
 
 
 _REGISTRY: Mapping[str, MetricEntry] = MappingProxyType(
@@ -44,9 +51,8 @@ _REGISTRY: Mapping[str, MetricEntry] = MappingProxyType(
         "chrf": MetricEntry("evals.metrics.lexical:ChrF", MappingProxyType({"word_order": 0})),
         "chrf++": MetricEntry("evals.metrics.lexical:ChrF", MappingProxyType({"word_order": 2})),
         "ter": MetricEntry("evals.metrics.lexical:TER"),
-        # Neural metrics join like this once their module exists:
-        # "comet": MetricEntry("evals.metrics.comet:Comet", extra="comet"),
-        # "cometkiwi": MetricEntry("evals.metrics.comet:CometKiwi", extra="comet"),
+        "comet": MetricEntry("evals.metrics.comet:Comet", extra="comet", argument="model"),
+        "cometkiwi": MetricEntry("evals.metrics.comet:CometKiwi", extra="comet", argument="model"),
     }
 )
 
@@ -57,21 +63,49 @@ def available_metrics() -> list[str]:
 
 
 def get_metric(name: str, **options: Any) -> Metric:
-    """Build the metric registered as ``name`` (case-insensitive) with ``options``."""
+    """Build the metric registered as ``name`` (case-insensitive) with ``options``.
+
+    ``name`` may be ``NAME:ARG`` (see the module docstring).
+    """
     names = available_metrics()
     if not isinstance(name, str):
         raise InputError(f"metric name must be a string, got {name!r}", field="metric")
-    key = name.strip().lower()
+    base, colon, argument = name.strip().partition(":")
+    key = base.strip().lower()
     entry = _REGISTRY.get(key)
     if entry is None:
         raise InputError(
-            f"unknown metric {name!r}",
+            f"unknown metric {base.strip()!r}",
             field="metric",
             hint=did_you_mean(key, names) or f"available: {', '.join(names)}",
         )
+    if colon:
+        options = _with_argument(key, entry, argument, options)
     factory = _load(key, entry)
     _check_options(key, entry, factory, options)
     return factory(**{**entry.fixed, **options})
+
+
+def _with_argument(name: str, entry: MetricEntry, argument: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options with ``NAME:ARG``'s argument set, refusing it where it means nothing or conflicts."""
+    with_arg = sorted(n for n, e in _REGISTRY.items() if e.argument)
+    if entry.argument is None:
+        raise InputError(
+            f"metric {name!r} takes no ':' argument",
+            field="metric",
+            hint=f"drop ':{argument}'" + (f"; {', '.join(with_arg)} take one" if with_arg else ""),
+        )
+    argument = argument.strip()
+    if not argument:
+        raise InputError(f"empty argument after '{name}:'", field="metric",
+                         hint=f"use '{name}' or '{name}:{entry.argument.upper()}'")
+    if entry.argument in options and options[entry.argument] != argument:
+        raise InputError(
+            f"metric '{name}:{argument}' also has {entry.argument}={options[entry.argument]!r}",
+            field=entry.argument,
+            hint=f"give the {entry.argument} once",
+        )
+    return {**options, entry.argument: argument}
 
 
 def _load(name: str, entry: MetricEntry) -> Any:

@@ -13,7 +13,9 @@ every level is derived from those rows without touching the text again:
 - **system**: the pooled score of all rows.
 
 The same rows feed bootstrap resampling and paired tests later (resampling
-rows and re-pooling is cheap), and they are what the store caches.
+rows and re-pooling is cheap), and they are what the store caches. A metric
+whose corpus score is a plain mean of segment scores (COMET) fits the same
+mould with rows ``[segment_score, 1]``: pooled, they give sum and count.
 
 Statistics rows and their dtype
 -------------------------------

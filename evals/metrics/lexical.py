@@ -24,7 +24,7 @@ Levels, and how they match the sacrebleu command line:
 
 Signatures (``signature()``) are sacrebleu's corpus signature verbatim, then:
 
-- ``seg-eff:yes|no`` (BLEU only): effective order used for segment scores;
+- ``seg-eff:yes`` (BLEU only): segment scores use effective order;
 - ``ngram:N`` (BLEU only, when ``max_ngram_order`` is not 4; sacrebleu's own
   signature omits it although it changes the statistics);
 - ``doc:pooled``: document scores pool statistics (never a mean of sentences).
@@ -35,10 +35,10 @@ Statistic extraction runs in ``n_jobs`` worker processes (default: every CPU
 this process may use) over contiguous chunks of segments, reassembled in
 order. Each segment's row depends only on that segment, so results are
 identical for every ``n_jobs``/``chunk_size``. Inputs shorter than
-``min_parallel_segments`` are processed in-process so that small calls do not
-pay for starting workers. The workers come from
-``concurrent.futures.ProcessPoolExecutor`` with the platform's default start
-method.
+``min_parallel_segments`` (default per metric, ``MIN_PARALLEL_SEGMENTS``) are
+processed in-process so that small calls do not pay for starting workers.
+Workers come from ``concurrent.futures.ProcessPoolExecutor`` with the
+platform's default start method, one pool per call.
 
 Target language (``target_lang``, "en" or "zh") picks sacrebleu's tokenisation:
 BLEU uses ``13a`` for English and ``zh`` for Chinese; TER turns on tercom's
@@ -68,10 +68,6 @@ from evals.metrics.base import LEVELS, Metric, pool_stats
 
 TARGET_LANGS = ("en", "zh")
 
-# Below this many segments, starting worker processes costs more than it saves
-# (measured with scripts/bench_lexical.py on a 2-core machine).
-MIN_PARALLEL_SEGMENTS = 400
-
 # Chunks per worker: more than one so a worker that drew long segments does
 # not leave the others idle at the end.
 _CHUNKS_PER_JOB = 4
@@ -95,6 +91,12 @@ class SacrebleuMetric(Metric):
     come from the corpus object.
     """
 
+    # Below this many segments, extraction stays in-process: starting and
+    # joining a pool costs ~25 ms, which pays off from about this size
+    # (measured on a 2-core machine; subclasses set their own, cheaper metrics
+    # need more segments).
+    MIN_PARALLEL_SEGMENTS = 200
+
     def __init__(
         self,
         corpus: _SacreMetric,
@@ -103,7 +105,7 @@ class SacrebleuMetric(Metric):
         target_lang: str,
         n_jobs: int | None,
         chunk_size: int | None,
-        min_parallel_segments: int,
+        min_parallel_segments: int | None,
     ) -> None:
         # Our API is single-reference; sacrebleu learns this from its first
         # reference pass, but signatures must be available before any scoring.
@@ -114,6 +116,8 @@ class SacrebleuMetric(Metric):
         self.target_lang = target_lang
         self.n_jobs = _optional_positive_int(n_jobs, "n_jobs") or _usable_cpus()
         self.chunk_size = _optional_positive_int(chunk_size, "chunk_size")
+        if min_parallel_segments is None:
+            min_parallel_segments = self.MIN_PARALLEL_SEGMENTS
         self.min_parallel_segments = _non_negative_int(
             min_parallel_segments, "min_parallel_segments"
         )
@@ -218,8 +222,8 @@ class BLEU(SacrebleuMetric):
     - U+2001..U+2A6D counted as Chinese: General Punctuation (em dash, curly
       quotes, ellipsis), currency signs (U+20AC euro), letterlike symbols,
       number forms, arrows, mathematical operators, technical symbols, box
-      drawing, dingbats, Braille... are split off as tokens, even from Latin
-      text they touch;
+      drawing, Braille... are split off as tokens, even from Latin text they
+      touch;
     - the intended blocks, CJK Unified Ideographs Extension B
       (U+20000..U+2A6D6) and CJK Compatibility Ideographs Supplement
       (U+2F800..U+2FA1D), never counted: runs of those ideographs stay one
@@ -228,14 +232,15 @@ class BLEU(SacrebleuMetric):
 
     The table also predates later Unicode versions, so these ideographs are not
     split either: U+4DB6..U+4DBF (end of Extension A), U+9FBC..U+9FFF (end of
-    the URO), U+FA2E..U+FA2F and U+FADA..U+FAFF (Compatibility Ideographs) and
-    Extensions C-I (U+2A700 and up). We use the tokenizer unchanged so scores
-    stay comparable with published ``tok:zh`` BLEU; the signature records
-    ``tok:zh`` and the sacrebleu version.
+    the URO), U+FA2E..U+FA2F, U+FA6B..U+FA6D and U+FADA..U+FAFF (Compatibility
+    Ideographs) and Extensions C-I (U+2A700 and up). We use the tokenizer
+    unchanged so scores stay comparable with published ``tok:zh`` BLEU; the
+    signature records ``tok:zh`` and the sacrebleu version.
     """
 
     name = "bleu"
     stats_dtype = np.int64
+    MIN_PARALLEL_SEGMENTS = 500
 
     def __init__(
         self,
@@ -249,7 +254,7 @@ class BLEU(SacrebleuMetric):
         effective_order: bool = False,
         n_jobs: int | None = None,
         chunk_size: int | None = None,
-        min_parallel_segments: int = MIN_PARALLEL_SEGMENTS,
+        min_parallel_segments: int | None = None,
     ) -> None:
         target_lang = _target_lang(target_lang)
         if tokenize is None:
@@ -270,8 +275,9 @@ class BLEU(SacrebleuMetric):
             max_ngram_order=self.max_ngram_order,
             trg_lang=target_lang,
         )
+        effective_order = _bool(effective_order, "effective_order")
         try:
-            corpus = _SacreBLEU(effective_order=_bool(effective_order, "effective_order"), **options)
+            corpus = _SacreBLEU(effective_order=effective_order, **options)
             sentence = _SacreBLEU(effective_order=True, **options)
         except ImportError as error:
             raise InputError(
@@ -320,7 +326,7 @@ class ChrF(SacrebleuMetric):
         target_lang: str = "en",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
-        min_parallel_segments: int = MIN_PARALLEL_SEGMENTS,
+        min_parallel_segments: int | None = None,
     ) -> None:
         self.char_order = _positive_int(char_order, "char_order")
         self.word_order = _non_negative_int(word_order, "word_order")
@@ -363,6 +369,7 @@ class TER(SacrebleuMetric):
     name = "ter"
     higher_is_better = False
     stats_dtype = np.float64
+    MIN_PARALLEL_SEGMENTS = 100
 
     def __init__(
         self,
@@ -374,14 +381,16 @@ class TER(SacrebleuMetric):
         case_sensitive: bool = False,
         n_jobs: int | None = None,
         chunk_size: int | None = None,
-        min_parallel_segments: int = MIN_PARALLEL_SEGMENTS,
+        min_parallel_segments: int | None = None,
     ) -> None:
         target_lang = _target_lang(target_lang)
         chinese = target_lang == "zh"
+        normalized = chinese if normalized is None else _bool(normalized, "normalized")
+        asian_support = chinese if asian_support is None else _bool(asian_support, "asian_support")
         metric = _SacreTER(
-            normalized=chinese if normalized is None else _bool(normalized, "normalized"),
+            normalized=normalized,
             no_punct=_bool(no_punct, "no_punct"),
-            asian_support=chinese if asian_support is None else _bool(asian_support, "asian_support"),
+            asian_support=asian_support,
             case_sensitive=_bool(case_sensitive, "case_sensitive"),
         )
         super().__init__(

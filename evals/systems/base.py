@@ -157,6 +157,9 @@ class System(ABC):
     # (src_lang, tgt_lang) pairs the system can translate; None means any.
     # The runner skips (with a notice) segments of other pairs.
     language_pairs: frozenset[tuple[str, str]] | None = None
+    #: True when outputs depend on *which* segment is asked for, not only on its text
+    #: (a file of translations keyed by segment id): the cache key then names the segment.
+    keyed_by_segment: bool = False
 
     def __init__(self, spec: str, name: str | None = None) -> None:
         self.spec = spec

@@ -91,6 +91,8 @@ class FileSystem(System):
     backend = "file"
     # No per-segment work: take everything the runner has in one call.
     max_batch_size = None
+    # Hypotheses are looked up by segment id: two segments with the same source may differ.
+    keyed_by_segment = True
 
     def __init__(
         self,

@@ -41,6 +41,11 @@ BACKEND_MODULES: tuple[str, ...] = (
     "evals.systems.gloss",
     "evals.systems.copy",
     "evals.systems.file",
+    "evals.systems.hf",
+    "evals.systems.ct2",
+    "evals.systems.llm",
+    "evals.systems.openai",
+    "evals.systems.cmd",
 )
 
 ArgPolicy = Literal["none", "optional", "required"]

@@ -1,0 +1,232 @@
+"""``mteval serve``: the dashboard, live from the results store, over HTTP.
+
+The same app as the static site; its ``data/*.js`` files are produced on
+request from the store, so a run that finishes while the server is up shows
+up on the next page load. The server is deliberately small and read-only:
+
+* it binds 127.0.0.1 unless told otherwise, and when bound to a loopback
+  address it answers only requests whose Host is a loopback name (a page on
+  another site cannot read it through DNS rebinding);
+* it answers GET and HEAD only (anything else: 405) and serves only the app's
+  own files and the data routes below — any other path, including every
+  attempt at ``..``, is a 404, because nothing is looked up on disk by name;
+* the store is opened with ``open_store_readonly`` (never created or
+  migrated) and only its reader methods are called.
+
+Routes: ``/`` (the app), ``/assets/…`` (its files), ``/data/index.js``,
+``/data/runs/<id>.js``, ``/data/runs/<id>/segments.js``,
+``/data/runs/<id>/significance.js``, ``/data/runs/<id>/system-<system id>.js``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from evals.dashboard import data
+from evals.dashboard.site import static_files
+from evals.errors import MtevalError
+
+if TYPE_CHECKING:
+    from evals.store import Store
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'none'; "
+       "connect-src 'none'; frame-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+       "frame-ancestors 'none'")
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+#: Runs whose payloads stay in memory (each holds its frames; a big run is tens of MB).
+CACHED_RUNS = 4
+
+_RUN = re.compile(r"^/data/runs/(\d{1,12})\.js$")
+_SEGMENTS = re.compile(r"^/data/runs/(\d{1,12})/segments\.js$")
+_SYSTEM = re.compile(r"^/data/runs/(\d{1,12})/system-(\d{1,12})\.js$")
+_SIGNIFICANCE = re.compile(r"^/data/runs/(\d{1,12})/significance\.js$")
+
+
+class NotFound(Exception):
+    """The path names nothing this server serves."""
+
+
+class DashboardApp:
+    """Maps a GET path to (content type, body), from the app's files and the live store."""
+
+    def __init__(self, store: "Store") -> None:
+        self.store = store
+        self.files = {"/" + path: body for path, body in static_files()}
+        self.files["/"] = self.files["/index.html"]
+        self._runs: OrderedDict[int, tuple[tuple[Any, ...], data.RunData, dict[str, bytes]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str) -> tuple[str, bytes, bool]:
+        """(content type, body, is_data) for ``path``; raises ``NotFound``."""
+        if path in self.files:
+            return _content_type(path), self.files[path], False
+        if path == "/" + data.index_url():
+            payload = data.index_payload(self.store, mode="live")
+            return CONTENT_TYPES[".js"], data.chunk_script(data.index_url(), payload).encode("utf-8"), True
+        for pattern, build in ((_RUN, self._run), (_SEGMENTS, self._segments), (_SYSTEM, self._system),
+                               (_SIGNIFICANCE, self._significance)):
+            match = pattern.match(path)
+            if match:
+                url = path.lstrip("/")
+                body = self._cached(int(match.group(1)), url, lambda run: build(run, match))
+                return CONTENT_TYPES[".js"], body, True
+        raise NotFound(path)
+
+    @staticmethod
+    def _run(run: data.RunData, _match: re.Match) -> Any:
+        return run.run_payload()
+
+    @staticmethod
+    def _segments(run: data.RunData, _match: re.Match) -> Any:
+        return run.segments_payload()
+
+    @staticmethod
+    def _significance(run: data.RunData, _match: re.Match) -> Any:
+        return run.significance_payload()
+
+    @staticmethod
+    def _system(run: data.RunData, match: re.Match) -> Any:
+        system_id = int(match.group(2))
+        if system_id not in run.system_names:
+            raise NotFound(match.group(0))
+        return run.system_payload(system_id)
+
+    def _cached(self, run_id: int, url: str, build: Callable[[data.RunData], Any]) -> bytes:
+        """A run's chunk, rebuilt only when the run changed in the store since it was cached."""
+        with self._lock:  # one build at a time: the explorer asks for several chunks at once
+            fingerprint = data.run_fingerprint(self.store, run_id)
+            if fingerprint is None:
+                raise NotFound(url)
+            entry = self._runs.get(run_id)
+            if entry is None or entry[0] != fingerprint:
+                entry = (fingerprint, data.RunData(self.store, run_id), {})
+                self._runs[run_id] = entry
+            self._runs.move_to_end(run_id)
+            while len(self._runs) > CACHED_RUNS:
+                self._runs.popitem(last=False)
+            chunks = entry[2]
+            if url not in chunks:
+                chunks[url] = data.chunk_script(url, build(entry[1])).encode("utf-8")
+            return chunks[url]
+
+
+def _content_type(path: str) -> str:
+    suffix = path[path.rfind("."):] if "." in path.rsplit("/", 1)[-1] else ".html"
+    return CONTENT_TYPES.get(suffix, "application/octet-stream")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _host_name(header: str | None) -> str | None:
+    """The host name of a Host header ("[::1]:8000" → "::1", "localhost:80" → "localhost")."""
+    if not header:
+        return None
+    header = header.strip().lower()
+    if header.startswith("["):
+        end = header.find("]")
+        return header[1:end] if end > 0 else None
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+def make_handler(app: DashboardApp, check_host: bool, quiet: bool) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "mteval-dashboard"
+        sys_version = ""
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._answer(send_body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer(send_body=False)
+
+        def _refuse_method(self) -> None:
+            self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only: GET and HEAD only\n", "text/plain; charset=utf-8",
+                       extra={"Allow": "GET, HEAD"})
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse_method
+
+        def _answer(self, send_body: bool) -> None:
+            if check_host and _host_name(self.headers.get("Host")) not in LOOPBACK_NAMES:
+                self._send(HTTPStatus.FORBIDDEN, b"unexpected Host header\n", "text/plain; charset=utf-8")
+                return
+            path = unquote(urlsplit(self.path).path)
+            try:
+                if "\\" in path or "\x00" in path or ".." in path.split("/"):
+                    raise NotFound(path)
+                content_type, body, is_data = app.get(path)
+            except NotFound:
+                self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", send_body=send_body)
+                return
+            except MtevalError as error:
+                self._send(HTTPStatus.NOT_FOUND, f"{error}\n".encode(), "text/plain; charset=utf-8",
+                           send_body=send_body)
+                return
+            except Exception as error:  # noqa: BLE001 - report, keep serving other requests
+                self.log_error("error building %s: %r", path, error)
+                self._send(HTTPStatus.INTERNAL_SERVER_ERROR, b"internal error (see the server's log)\n",
+                           "text/plain; charset=utf-8", send_body=send_body)
+                return
+            cache = "no-store" if is_data else "no-cache"
+            self._send(HTTPStatus.OK, body, content_type, extra={"Cache-Control": cache}, send_body=send_body)
+
+        def _send(self, status: HTTPStatus, body: bytes, content_type: str, extra: dict[str, str] | None = None,
+                  send_body: bool = True) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.send_header("Content-Security-Policy", CSP)
+            self.send_header("Referrer-Policy", "no-referrer")
+            self.send_header("X-Frame-Options", "DENY")
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            if send_body:
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+            if not quiet:
+                sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+    return Handler
+
+
+class DashboardServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+def make_server(store: "Store", host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> DashboardServer:
+    """A server for the dashboard of ``store`` (port 0: any free port; see ``server_address``)."""
+    check_host = _is_loopback(host)
+    server_class = DashboardServer
+    if ":" in host:
+        import socket
+
+        class V6Server(DashboardServer):
+            address_family = socket.AF_INET6
+
+        server_class = V6Server
+    return server_class((host, port), make_handler(DashboardApp(store), check_host, quiet))

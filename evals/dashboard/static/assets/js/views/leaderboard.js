@@ -1,0 +1,143 @@
+/* Leaderboard: systems × metrics of one run, with confidence intervals and flag rates. */
+"use strict";
+
+(function () {
+  const { h } = MT;
+  const state = { corpus: null, script: "", level: "system", sort: null };
+
+  function scriptsOf(corpus) {
+    return Object.keys(corpus.scripts || {});
+  }
+
+  MT.register("leaderboard", {
+    title: "Leaderboard",
+    needsRun: true,
+    render(root, ctx) {
+      const run = ctx.run;
+      const corpora = run.corpora;
+      const params = ctx.params;
+      if (params.has("corpus")) state.corpus = params.get("corpus");
+      if (params.has("script")) state.script = params.get("script");
+      if (params.has("level")) state.level = params.get("level");
+      const names = corpora.map((c) => c.name);
+      if (state.corpus !== "" && !names.includes(state.corpus)) {
+        const scored = corpora.find((c) => c.scored);
+        state.corpus = scored ? scored.name : "";
+      }
+      const allScripts = [...new Set(corpora.flatMap(scriptsOf))];
+      if (state.script && !allScripts.includes(state.script)) state.script = "";
+
+      const body = h("div", { id: "leaderboard-body" });
+      const rerender = () => { MT.clear(body); body.appendChild(renderTable(run)); };
+      root.appendChild(h("div", { class: "controls" },
+        MT.select("Corpus", [["", "all corpora"], ...names.map((n) => [n, n])], state.corpus, (v) => { state.corpus = v; rerender(); }, { id: "lb-corpus" }),
+        MT.select("Script", [["", "all scripts"], ...allScripts.map((s) => [s, s])], state.script, (v) => { state.script = v; rerender(); }, { id: "lb-script" }),
+        MT.select("Level", [["system", "system (pooled)"], ["document", "document mean"], ["segment", "segment mean"]], state.level, (v) => { state.level = v; rerender(); }, { id: "lb-level" }),
+      ));
+      root.appendChild(body);
+      rerender();
+      root.appendChild(MT.note(
+        "System level is each corpus's pooled score (a corpus BLEU, not a mean of sentence BLEUs); the bracket is its bootstrap confidence interval when the run computed one. ",
+        "Document and segment levels are means of the stored scores. Corpora are never mixed: a monolingual corpus has no references, so it shows only flag rates. ",
+        "With a script filter, a corpus that mixes scripts shows means over that script's segments; its pooled score cannot be split after the fact."));
+    },
+  });
+
+  function renderTable(run) {
+    const corpora = run.corpora.filter((c) => (!state.corpus || c.name === state.corpus) && (!state.script || scriptsOf(c).includes(state.script)));
+    const metrics = Object.keys(run.metrics);
+    const scores = new Map();
+    for (const row of run.leaderboard) scores.set([row.system, row.corpus, row.script, row.level, row.metric].join("\u0000"), row);
+    const flags = new Map();
+    for (const row of run.flags) flags.set([row.system, row.corpus, row.script].join("\u0000"), row);
+
+    const rows = [];
+    for (const corpus of corpora) {
+      const mixed = scriptsOf(corpus).length > 1;
+      const script = state.script && mixed ? state.script : "";
+      for (const system of run.systems) {
+        const flag = flags.get([system.name, corpus.name, script].join("\u0000"));
+        const cells = {};
+        let any = false;
+        for (const metric of metrics) {
+          const row = scores.get([system.name, corpus.name, script, state.level, metric].join("\u0000"));
+          cells[metric] = row || null;
+          if (row) any = true;
+        }
+        if (!flag && !any) continue;
+        const n = flag ? flag.segments : null;
+        const count = (name) => (flag && flag.flags[name]) || 0;
+        rows.push({
+          system: system.name, corpus: corpus.name, script: script || scriptsOf(corpus).join(", "), cells,
+          segments: n,
+          untranslated: n ? count("untranslated") / n : null,
+          offTarget: n ? count("off-target") / n : null,
+        });
+      }
+    }
+    // Best value per metric within each corpus, direction-aware.
+    const best = new Map();
+    for (const metric of metrics) {
+      for (const r of rows) {
+        const v = r.cells[metric] && r.cells[metric].value;
+        if (!MT.isNum(v)) continue;
+        const key = metric + "\u0000" + r.corpus;
+        const cur = best.get(key);
+        if (cur === undefined || MT.direction(metric) * (v - cur) > 0) best.set(key, v);
+      }
+    }
+
+    const columns = [
+      { key: "system", label: "System", value: (r) => r.system, cell: (r) => h("a", { href: MT.runLink("segments", { corpus: r.corpus, systems: r.system }), class: "sys", title: "Open in the segment explorer" }, h("span", { class: "swatch", style: { background: MT.color(r.system) } }), r.system) },
+    ];
+    if (!state.corpus || corpora.length > 1) columns.push({ key: "corpus", label: "Corpus", value: (r) => r.corpus });
+    columns.push({ key: "script", label: "Script", value: (r) => r.script });
+    for (const metric of metrics) {
+      columns.push({
+        key: "m:" + metric,
+        label: MT.metricLabel(metric),
+        title: `Sort by ${metric} (${MT.direction(metric) > 0 ? "higher" : "lower"} is better)`,
+        numeric: true,
+        dir: MT.direction(metric) > 0 ? -1 : 1,
+        value: (r) => (r.cells[metric] ? r.cells[metric].value : null),
+        cell: (r) => scoreCell(r.cells[metric], best.get(metric + "\u0000" + r.corpus)),
+      });
+    }
+    columns.push(
+      { key: "segments", label: "Segments", numeric: true, value: (r) => r.segments, cell: (r) => MT.int(r.segments) },
+      { key: "untranslated", label: "Untranslated", numeric: true, title: "Share of hypotheses flagged untranslated (copies the source)", value: (r) => r.untranslated, cell: (r) => rateCell(r.untranslated) },
+      { key: "offTarget", label: "Off-target", numeric: true, title: "Share of hypotheses mostly not in the target language", value: (r) => r.offTarget, cell: (r) => rateCell(r.offTarget) },
+    );
+    if (!state.sort) {
+      const first = metrics.find((m) => rows.some((r) => r.cells[m]));
+      state.sort = first ? { key: "m:" + first, dir: MT.direction(first) > 0 ? -1 : 1 } : { key: "system", dir: 1 };
+    }
+    return MT.table({
+      columns, rows, sort: state.sort, onSort: (sort) => { state.sort = sort; },
+      className: "leaderboard", emptyText: "No scores or translations match these filters.",
+      rowProps: (r) => ({ "data-system": r.system, "data-corpus": r.corpus }),
+    });
+  }
+
+  function scoreCell(row, best) {
+    if (!row || !MT.isNum(row.value)) {
+      return h("span", { class: "missing", title: row ? "not computable" : "no score at this level" }, "–");
+    }
+    const isBest = MT.isNum(best) && Math.abs(row.value - best) < 1e-9;
+    const parts = [h("span", { class: ["value", isBest && "best"] }, MT.fmt(row.value))];
+    if (row.ci) {
+      const info = row.ci_info || {};
+      const level = MT.isNum(info.ci_level) ? Math.round(info.ci_level * 100) + "%" : "95%";
+      const how = [info.resampling && `resampling ${info.resampling}s`, info.n_resamples && `${info.n_resamples} resamples`, info.resampling_reason].filter(Boolean).join("; ");
+      parts.push(h("span", { class: "ci", title: `${level} bootstrap confidence interval${how ? " (" + how + ")" : ""}` }, `[${MT.fmt(row.ci[0])}, ${MT.fmt(row.ci[1])}]`));
+    } else if (MT.isNum(row.n)) {
+      parts.push(h("span", { class: "ci", title: "number of scores averaged" }, `n=${row.n}`));
+    }
+    return h("span", { class: "score", title: row.signature || null }, parts);
+  }
+
+  function rateCell(v) {
+    if (!MT.isNum(v)) return "–";
+    return h("span", { class: ["rate", v >= 0.5 ? "bad" : v > 0 ? "warn" : "ok"] }, MT.pct(v, v > 0 && v < 0.01 ? 1 : 0));
+  }
+})();

@@ -1,0 +1,372 @@
+/* Segment explorer: systems side by side on each segment, word-level differences against the
+ * reference, filters, and deep links (#/segments?run=3&corpus=…&seg=…) that open and highlight one segment.
+ *
+ * Big runs stay fast: segments and each system's outputs are separate chunks (a system is loaded
+ * when first shown), filtering walks plain arrays, and only one page of segments is in the DOM.
+ */
+"use strict";
+
+(function () {
+  const { h } = MT;
+  const LENGTHS = [
+    ["", "any length"],
+    ["0-20", "≤ 20 characters"],
+    ["21-50", "21–50 characters"],
+    ["51-100", "51–100 characters"],
+    ["101-", "> 100 characters"],
+  ];
+  const SORTS = [
+    ["order", "corpus order"],
+    ["worst", "worst first"],
+    ["best", "best first"],
+    ["disagree", "most disagreement"],
+  ];
+  const PAGE_SIZES = [10, 20, 50, 100];
+  const DEFAULTS = { doc: "", flag: "", length: "", min: "", max: "", search: "", worstN: "", sort: "order", page: 0 };
+  let state = null;
+
+  function freshState(run) {
+    return Object.assign({ runId: run.run.id, corpus: null, systems: [], metric: null, scoreBy: null, pageSize: 20, deleted: true }, DEFAULTS);
+  }
+
+  MT.register("segments", {
+    title: "Segments",
+    needsRun: true,
+    async render(root, ctx) {
+      const run = ctx.run;
+      if (!state || state.runId !== run.run.id) state = freshState(run);
+      const params = ctx.params;
+      const container = h("div", { id: "explorer" }, h("p", { class: "loading" }, "Loading segments…"));
+      root.appendChild(container);
+
+      pickSystems(run, params);
+      // Segments and systems download in parallel; each chunk is parsed as it arrives.
+      const [segs, systems] = await Promise.all([MT.load(run.chunks.segments), loadSystems(run, state.systems)]);
+      if (!ctx.isCurrent()) return;
+      if (!segs.id.length) {
+        container.replaceChildren(MT.empty("This run has no translated segments."));
+        return;
+      }
+      applyParams(run, segs, params);
+      const view = new Explorer(run, segs, systems, container);
+      view.mount(params.get("seg"));
+    },
+  });
+
+  /** The systems to show: from the link, else as last time, else the run's first three. */
+  function pickSystems(run, params) {
+    const names = run.systems.map((s) => s.name);
+    if (params.has("systems")) {
+      const wanted = params.get("systems").split(",").filter((n) => names.includes(n));
+      if (wanted.length) state.systems = wanted;
+    }
+    state.systems = state.systems.filter((n) => names.includes(n));
+    if (!state.systems.length) state.systems = names.slice(0, Math.min(3, names.length));
+  }
+
+  function applyParams(run, segs, params) {
+    if (params.has("corpus") && segs.corpora.includes(params.get("corpus"))) state.corpus = params.get("corpus");
+    if (!segs.corpora.includes(state.corpus)) {
+      const scored = run.corpora.find((c) => c.scored && segs.corpora.includes(c.name));
+      state.corpus = scored ? scored.name : segs.corpora[0];
+    }
+    const metrics = Object.keys(run.metrics);
+    if (params.has("metric") && metrics.includes(params.get("metric"))) state.metric = params.get("metric");
+    if (!metrics.includes(state.metric)) state.metric = metrics.includes("chrf") ? "chrf" : metrics[0] || null;
+    if (!state.systems.includes(state.scoreBy)) state.scoreBy = state.systems[0];
+    for (const key of ["doc", "flag", "length", "search"]) if (params.has(key)) state[key] = params.get(key);
+    if (params.has("sort") && SORTS.some(([v]) => v === params.get("sort"))) state.sort = params.get("sort");
+    if (params.has("n")) state.worstN = params.get("n");
+    if (params.has("doc") || params.has("flag") || params.has("n")) state.page = 0;
+  }
+
+  function loadSystems(run, names) {
+    return Promise.all(names.map((name) => MT.load(run.systems.find((s) => s.name === name).chunk)));
+  }
+
+  function langOf(script) {
+    return script === "zh-Hans" || script === "zh-Hant" ? script : script === "Latn" ? "en" : "";
+  }
+
+  class Explorer {
+    constructor(run, segs, systems, container) {
+      this.run = run;
+      this.segs = segs;
+      this.loaded = new Map(systems.map((s) => [s.name, s]));
+      this.container = container;
+      this.results = h("div", { class: "results", id: "seg-results" });
+      this.summary = h("p", { class: "summary", id: "seg-summary", "aria-live": "polite" });
+      this.target = null;
+      this.timer = null;
+    }
+
+    get systems() {
+      return state.systems.map((n) => this.loaded.get(n)).filter(Boolean);
+    }
+
+    corpusIndex() {
+      return this.segs.corpora.indexOf(state.corpus);
+    }
+
+    mount(deepSeg) {
+      MT.clear(this.container);
+      this.container.appendChild(this.controls());
+      this.container.appendChild(this.summary);
+      this.container.appendChild(this.results);
+      if (deepSeg) this.reveal(deepSeg);
+      this.update();
+      this.container.dataset.ready = "1";
+      if (window.performance && performance.mark) performance.mark("mteval:explorer-ready");
+      if (this.target !== null) {
+        const el = document.getElementById("seg-" + this.target);
+        if (el) el.scrollIntoView({ block: "center" });
+      }
+    }
+
+    // ---- controls ----------------------------------------------------------------------
+
+    controls() {
+      const run = this.run, segs = this.segs;
+      const set = (key, reset = true) => (value) => {
+        state[key] = value;
+        if (reset) state.page = 0;
+        this.target = null;
+        this.update();
+      };
+      const docs = this.docsOfCorpus();
+      // Every flag any system of the run has, so the choice survives toggling systems.
+      const flagNames = [...new Set(run.flags.flatMap((f) => Object.keys(f.flags)).concat(state.flag && !["any", "none"].includes(state.flag) ? [state.flag] : []))].sort();
+      const systemBoxes = h("fieldset", { class: "control systems-pick", id: "seg-systems" }, h("legend", null, "Systems"),
+        run.systems.map((s) => h("label", { class: "check" },
+          h("input", {
+            type: "checkbox", value: s.name, checked: state.systems.includes(s.name),
+            onchange: (e) => this.toggleSystem(s.name, e.target.checked),
+          }),
+          h("span", { class: "swatch", style: { background: MT.color(s.name) } }), s.name)));
+      const metrics = Object.keys(run.metrics);
+      const number = (key, placeholder, id, title) => h("label", { class: "control narrow" }, h("span", null, placeholder),
+        h("input", {
+          type: "number", step: "any", value: state[key], id, title, placeholder: "–",
+          oninput: (e) => { clearTimeout(this.timer); const v = e.target.value; this.timer = setTimeout(() => set(key)(v), 200); },
+        }));
+      return h("div", { class: "explorer-controls" },
+        h("div", { class: "controls" },
+          MT.select("Corpus", segs.corpora, state.corpus, (v) => { state.corpus = v; state.doc = ""; state.page = 0; this.target = null; this.mount(); }, { id: "seg-corpus" }),
+          MT.select("Document", [["", `all (${docs.length})`], ...docs.map((d) => [d, d])], state.doc, set("doc"), { id: "seg-doc" }),
+          MT.select("Metric", metrics.map((m) => [m, MT.metricLabel(m)]), state.metric, set("metric"), { id: "seg-metric" }),
+          MT.select("Scored by", state.systems, state.scoreBy, set("scoreBy"), { id: "seg-scoreby", title: "The system whose score the sort, worst-N and score range use" }),
+          MT.select("Sort", SORTS, state.sort, set("sort"), { id: "seg-sort" }),
+        ),
+        h("div", { class: "controls" },
+          number("worstN", "Worst N", "seg-worst", "Keep only the N worst segments (by the metric, for the scored-by system)"),
+          MT.select("Flags", [["", "all segments"], ["any", "any flag"], ["none", "no flag"], ...flagNames.map((f) => [f, f])], state.flag, set("flag"), { id: "seg-flag", title: "Flag on any shown system" }),
+          MT.select("Length", LENGTHS, state.length, set("length"), { id: "seg-length" }),
+          number("min", "Score ≥", "seg-min", "Lowest score kept (scored-by system)"),
+          number("max", "Score ≤", "seg-max", "Highest score kept (scored-by system)"),
+          h("label", { class: "control" }, h("span", null, "Search"),
+            h("input", {
+              type: "search", id: "seg-search", value: state.search, placeholder: "text in source, reference or output",
+              oninput: (e) => { clearTimeout(this.timer); const v = e.target.value; this.timer = setTimeout(() => set("search")(v), 200); },
+            })),
+          h("label", { class: "control check" }, h("input", { type: "checkbox", id: "seg-deleted", checked: state.deleted, onchange: (e) => { state.deleted = e.target.checked; this.update(); } }), "show missing reference words"),
+          h("button", { type: "button", class: "reset", id: "seg-reset", onclick: () => { Object.assign(state, DEFAULTS); this.target = null; this.mount(); } }, "Reset filters"),
+        ),
+        systemBoxes,
+      );
+    }
+
+    async toggleSystem(name, on) {
+      const order = this.run.systems.map((s) => s.name);
+      state.systems = on ? order.filter((n) => n === name || state.systems.includes(n)) : state.systems.filter((n) => n !== name);
+      if (!state.systems.includes(state.scoreBy)) state.scoreBy = state.systems[0] || null;
+      try {
+        for (const sys of await loadSystems(this.run, state.systems)) this.loaded.set(sys.name, sys);
+      } catch (error) {
+        this.results.replaceChildren(MT.errorBox(error));
+        return;
+      }
+      this.mount();
+    }
+
+    docsOfCorpus() {
+      const c = this.corpusIndex(), segs = this.segs;
+      const seen = new Set();
+      for (let i = 0; i < segs.id.length; i++) if (segs.corpus[i] === c) seen.add(segs.doc[i]);
+      return [...seen].map((d) => segs.docs[d]);
+    }
+
+    // ---- filtering -----------------------------------------------------------------------
+
+    score(system, i) {
+      const values = system && system.scores[state.metric];
+      return values ? values[i] : null;
+    }
+
+    /** Indexes of the segments that pass every filter, in display order. */
+    select(ignoreFilters) {
+      const segs = this.segs, systems = this.systems;
+      const c = this.corpusIndex();
+      const doc = state.doc ? segs.docs.indexOf(state.doc) : -1;
+      const by = this.loaded.get(state.scoreBy);
+      const dir = MT.direction(state.metric);
+      const [lenLo, lenHi] = state.length ? state.length.split("-").map((x) => (x === "" ? Infinity : Number(x))) : [0, Infinity];
+      const min = state.min === "" ? null : Number(state.min), max = state.max === "" ? null : Number(state.max);
+      const needle = state.search.trim().toLowerCase();
+      const flagMasks = systems.map((s) => {
+        if (state.flag === "" || state.flag === "any" || state.flag === "none") return 0;
+        const bit = s.flag_names.indexOf(state.flag);
+        return bit < 0 ? 0 : 1 << bit;
+      });
+      const out = [];
+      for (let i = 0; i < segs.id.length; i++) {
+        if (segs.corpus[i] !== c) continue;
+        if (ignoreFilters) { out.push(i); continue; }
+        if (doc >= 0 && segs.doc[i] !== doc) continue;
+        if (state.length) {
+          const n = segs.src[i].length;
+          if (n < lenLo || n > (Number.isFinite(lenHi) ? lenHi : Infinity)) continue;
+        }
+        if (state.flag) {
+          let hit;
+          if (state.flag === "any") hit = systems.some((s) => s.flags[i] !== 0);
+          else if (state.flag === "none") hit = systems.every((s) => s.flags[i] === 0);
+          else hit = systems.some((s, k) => (s.flags[i] & flagMasks[k]) !== 0);
+          if (!hit) continue;
+        }
+        if (min !== null || max !== null) {
+          const v = this.score(by, i);
+          if (!MT.isNum(v) || (min !== null && v < min) || (max !== null && v > max)) continue;
+        }
+        if (needle) {
+          const hay = [segs.src[i], segs.ref[i] || "", ...systems.map((s) => s.hyp[i] || "")];
+          if (!hay.some((t) => t.toLowerCase().includes(needle))) continue;
+        }
+        out.push(i);
+      }
+      if (ignoreFilters) return out;
+      const worst = (a, b) => {
+        const va = this.score(by, a), vb = this.score(by, b);
+        if (!MT.isNum(va) || !MT.isNum(vb)) return MT.isNum(va) ? -1 : MT.isNum(vb) ? 1 : a - b;
+        return dir * (va - vb) || a - b;
+      };
+      let rows = out;
+      const n = parseInt(state.worstN, 10);
+      if (n > 0) rows = rows.slice().sort(worst).slice(0, n).sort((a, b) => a - b);
+      if (state.sort === "worst") rows = rows.slice().sort(worst);
+      else if (state.sort === "best") rows = rows.slice().sort((a, b) => {
+        const va = this.score(by, a), vb = this.score(by, b);
+        if (!MT.isNum(va) || !MT.isNum(vb)) return MT.isNum(va) ? -1 : MT.isNum(vb) ? 1 : a - b;
+        return dir * (vb - va) || a - b;
+      });
+      else if (state.sort === "disagree") {
+        const spread = (i) => {
+          const vs = systems.map((s) => this.score(s, i)).filter(MT.isNum);
+          return vs.length > 1 ? Math.max(...vs) - Math.min(...vs) : -1;
+        };
+        const cache = new Map(rows.map((i) => [i, spread(i)]));
+        rows = rows.slice().sort((a, b) => cache.get(b) - cache.get(a) || a - b);
+      }
+      return rows;
+    }
+
+    /** Make a deep-linked segment visible: its corpus, filters that hide it cleared, its page. */
+    reveal(segId) {
+      const segs = this.segs;
+      const wanted = state.corpus;
+      let found = -1;
+      for (let i = 0; i < segs.id.length; i++) {
+        if (segs.id[i] !== segId) continue;
+        if (found < 0 || segs.corpora[segs.corpus[i]] === wanted) found = i;
+        if (segs.corpora[segs.corpus[i]] === wanted) break;
+      }
+      if (found < 0) {
+        this.missing = segId;
+        return;
+      }
+      this.missing = null;
+      state.corpus = segs.corpora[segs.corpus[found]];
+      if (!this.select().includes(found)) Object.assign(state, DEFAULTS);
+      const rows = this.select();
+      state.page = Math.floor(rows.indexOf(found) / state.pageSize);
+      this.target = found;
+      // Re-mount the controls so they show the (possibly reset) filters.
+      MT.clear(this.container);
+      this.container.appendChild(this.controls());
+      this.container.appendChild(this.summary);
+      this.container.appendChild(this.results);
+    }
+
+    // ---- rendering -----------------------------------------------------------------------
+
+    update() {
+      const rows = this.select();
+      const pages = Math.max(1, Math.ceil(rows.length / state.pageSize));
+      state.page = Math.min(Math.max(0, state.page), pages - 1);
+      const start = state.page * state.pageSize;
+      const pageRows = rows.slice(start, start + state.pageSize);
+      const total = this.select(true).length;
+      MT.clear(this.summary);
+      if (this.missing) this.summary.appendChild(h("span", { class: "warn" }, `Segment ${this.missing} is not in run ${this.run.run.id}. `));
+      this.summary.appendChild(document.createTextNode(rows.length
+        ? `${MT.int(rows.length)} of ${MT.int(total)} segments in ${state.corpus} · showing ${MT.int(start + 1)}–${MT.int(start + pageRows.length)}`
+        : `No segment of ${state.corpus} matches these filters (${MT.int(total)} in the corpus).`));
+      MT.clear(this.results);
+      this.results.appendChild(this.pager(pages, rows.length));
+      const list = h("div", { class: "seg-list", id: "seg-list" });
+      for (const i of pageRows) list.appendChild(this.segment(i));
+      this.results.appendChild(list);
+      if (pages > 1) this.results.appendChild(this.pager(pages, rows.length));
+    }
+
+    pager(pages) {
+      const go = (page) => () => { state.page = page; this.target = null; this.update(); this.summary.scrollIntoView({ block: "nearest" }); };
+      return h("nav", { class: "pager", "aria-label": "pages" },
+        h("button", { type: "button", class: "prev", disabled: state.page === 0, onclick: go(state.page - 1) }, "‹ Previous"),
+        h("span", { class: "page-no" }, `page ${state.page + 1} of ${pages}`),
+        h("button", { type: "button", class: "next", disabled: state.page >= pages - 1, onclick: go(state.page + 1) }, "Next ›"),
+        MT.select("Per page", PAGE_SIZES, state.pageSize, (v) => { state.pageSize = Number(v); state.page = 0; this.update(); }, { class: "page-size" }),
+      );
+    }
+
+    segment(i) {
+      const segs = this.segs, systems = this.systems;
+      const corpus = segs.corpora[segs.corpus[i]];
+      const ref = segs.ref[i];
+      const link = MT.runLink("segments", { corpus, seg: segs.id[i], systems: state.systems.join(","), metric: state.metric });
+      const hyps = h("div", { class: "hyps" });
+      hyps.style.gridTemplateColumns = `repeat(${Math.max(1, systems.length)}, minmax(0, 1fr))`;
+      for (const system of systems) {
+        const hyp = system.hyp[i];
+        const flags = system.flag_names.filter((_, bit) => (system.flags[i] & (1 << bit)) !== 0);
+        const metricsRow = Object.keys(system.scores).map((m) => {
+          const v = system.scores[m][i];
+          return h("span", { class: ["m", m === state.metric && "current"], title: `${m} (segment)` }, `${m} ${MT.fmt(v, 1)}`);
+        });
+        let text;
+        if (hyp === null || hyp === undefined) text = h("div", { class: "hyp-text missing" }, "(not translated by this system)");
+        else {
+          const diff = MT.renderDiff(ref, hyp, state.deleted);
+          text = h("div", { class: "hyp-text", lang: "en" }, diff.node);
+          if (hyp === "") text.appendChild(h("span", { class: "missing" }, "(empty)"));
+        }
+        hyps.appendChild(h("div", { class: "hyp", "data-system": system.name },
+          h("div", { class: "hyp-head" },
+            h("span", { class: "sys" }, h("span", { class: "swatch", style: { background: MT.color(system.name) } }), system.name),
+            h("span", { class: "metrics" }, metricsRow),
+            flags.map((f) => h("span", { class: ["flag", "flag-" + f] }, f))),
+          text));
+      }
+      return h("article", {
+        class: ["seg", this.target === i && "target"], id: "seg-" + i, "data-seg-id": segs.id[i], "data-corpus": corpus,
+      },
+        h("div", { class: "seg-head" },
+          h("a", { class: "seg-link", href: link, title: "Link to this segment" }, "¶ ", segs.id[i]),
+          h("span", { class: "doc" }, "doc ", segs.docs[segs.doc[i]]),
+          h("span", { class: "script" }, segs.scripts[segs.script[i]]),
+          h("span", { class: "len" }, `${segs.src[i].length} chars`)),
+        h("div", { class: "seg-src" }, h("span", { class: "lbl" }, "Source"), h("span", { class: "text", lang: langOf(segs.scripts[segs.script[i]]) }, segs.src[i])),
+        h("div", { class: "seg-ref" }, h("span", { class: "lbl" }, "Reference"), ref === null ? h("span", { class: "text missing" }, "(no reference)") : h("span", { class: "text", lang: "en" }, ref)),
+        hyps);
+    }
+  }
+})();

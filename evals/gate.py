@@ -1,0 +1,794 @@
+"""The CI gate: is a candidate a significant regression against its baseline?
+
+``run_gate(baseline, candidate, policy)`` compares two sides
+(``evals.compare``) and returns a ``GateReport``; ``check(...)`` resolves the
+sides from names (a baseline file, a run, another system of the run) first.
+The CLI (``mteval check``) and the pytest plugin are thin layers over these.
+
+The rules (``evals/policy.yaml`` documents the knobs):
+
+* **Metric regression** on a corpus: the score drops by more than the
+  metric's ``tolerance`` (TER: rises by more) *and* the paired test finds the
+  difference significant, ``p < alpha`` after correction. The test is the
+  paired bootstrap by default (``test: randomization`` for approximate
+  randomization); its p-value is two-sided, the direction comes from the
+  observed delta. Requiring both conditions keeps the gate from failing on
+  noise (a large drop on three segments) and on trivia (a significant 0.1).
+* **Correction**: Holm–Bonferroni across *every* (corpus, metric) test of
+  one check, since any one of them failing fails the build; the family-wise
+  false-alarm rate stays at alpha. Each adjusted p-value is compared with its
+  metric's alpha (with equal alphas, as by default, this is exactly Holm's
+  procedure). BLEU, chrF and chrF++ are strongly correlated, so Holm is
+  conservative here; ``correction: none`` tests each at its own alpha.
+* **Document floors** (optional): every document must score at least the
+  floor (for TER: at most), whatever the baseline did.
+* **No segment newly untranslated**: a segment flagged ``untranslated`` in the
+  candidate but not in the baseline fails, however the scores moved.
+* Different metric signatures, or different segments, are input errors
+  (exit 2), not regressions: there is nothing to compare.
+
+The report names the segments responsible: for a metric regression, the
+segments whose segment scores dropped most; for newly untranslated output,
+all of them. It renders as a rich table (``render``), Markdown
+(``to_markdown``, for ``$GITHUB_STEP_SUMMARY``), JUnit XML (``to_junit``: one
+test case per corpus × metric, per document and per untranslated check) and
+JSON (``to_json``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evals.compare import (
+    PairAnalysis,
+    PairedSettings,
+    SegmentChange,
+    SystemData,
+    align,
+    analyse,
+    digits_for,
+    segment_changes,
+)
+from evals.errors import InputError, UsageError, did_you_mean
+from evals.stats import holm
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from evals.store.api import Store
+
+UNTRANSLATED = "untranslated"
+POLICY_KEYS = ("version", "defaults", "metrics", "test", "samples", "seed", "resampling", "min_documents",
+               "correction", "documents", "untranslated", "report")
+METRIC_POLICY_KEYS = ("tolerance", "alpha")
+CORRECTIONS = ("holm", "none")
+POLICY_TESTS = ("bootstrap", "randomization")
+_SHOWN = 10  # newly untranslated segments printed with their texts; the rest by id
+
+
+# ---- policy --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricPolicy:
+    tolerance: float = 1.0
+    alpha: float = 0.05
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What counts as a regression (see ``evals/policy.yaml``)."""
+
+    defaults: MetricPolicy = MetricPolicy()
+    metrics: Mapping[str, MetricPolicy] = field(default_factory=dict)
+    test: str = "bootstrap"
+    samples: int = 1000
+    seed: int = 12345
+    resampling: str = "auto"
+    min_documents: int = 10
+    correction: str = "holm"
+    floors: Mapping[str, float] = field(default_factory=dict)
+    forbid_new_untranslated: bool = True
+    report_segments: int = 5
+    source: str = "builtin:policy.yaml"
+
+    def for_metric(self, name: str) -> MetricPolicy:
+        """The rule for a metric; ``comet:MODEL`` falls back to ``comet``'s, then to the defaults."""
+        return self.metrics.get(name) or self.metrics.get(name.partition(":")[0]) or self.defaults
+
+    def settings(self) -> PairedSettings:
+        return PairedSettings(test=self.test, n_resamples=self.samples, n_trials=self.samples, seed=self.seed,
+                            unit=self.resampling, min_documents=self.min_documents)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "test": self.test, "samples": self.samples, "seed": self.seed,
+            "resampling": self.resampling, "min_documents": self.min_documents, "correction": self.correction,
+            "defaults": vars(self.defaults), "metrics": {k: vars(v) for k, v in self.metrics.items()},
+            "floors": dict(self.floors), "forbid_new_untranslated": self.forbid_new_untranslated,
+            "report_segments": self.report_segments,
+        }
+
+
+def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
+    """The policy in ``path``, or the built-in ``evals/policy.yaml``."""
+    if path is None:
+        text = (resources.files("evals") / "policy.yaml").read_text(encoding="utf-8")
+        return parse_policy(text, "builtin:policy.yaml")
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("policy file not found", path=path) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read policy file: {error}", path=path) from None
+    return parse_policy(text, str(path))
+
+
+def parse_policy(text: str, source: str = "<policy>") -> Policy:
+    """Validate a policy document strictly: unknown keys are errors with a "did you mean" hint."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InputError(f"invalid YAML: {getattr(error, 'problem', error)}", path=source,
+                         line=mark.line + 1 if mark else None) from None
+    data = {} if data is None else data
+    check = _PolicyReader(source)
+    check.keys(data, POLICY_KEYS, "policy")
+    if data.get("version", 1) != 1:
+        raise InputError(f"unsupported policy version {data.get('version')!r}", path=source, field="version")
+    defaults = check.metric_policy(data.get("defaults", {}), "defaults", MetricPolicy())
+    metrics = {
+        str(name): check.metric_policy(value, f"metrics.{name}", defaults)
+        for name, value in check.mapping(data.get("metrics", {}), "metrics").items()
+    }
+    documents = check.mapping(data.get("documents", {}), "documents")
+    check.keys(documents, ("floors",), "documents")
+    floors = {str(k): check.number(v, f"documents.floors.{k}")
+              for k, v in check.mapping(documents.get("floors", {}) or {}, "documents.floors").items()}
+    untranslated = check.mapping(data.get("untranslated", {}), "untranslated")
+    check.keys(untranslated, ("forbid_new",), "untranslated")
+    report = check.mapping(data.get("report", {}), "report")
+    check.keys(report, ("segments",), "report")
+    return Policy(
+        defaults=defaults, metrics=metrics,
+        test=check.choice(data.get("test", "bootstrap"), POLICY_TESTS, "test"),
+        samples=check.integer(data.get("samples", 1000), "samples", minimum=1),
+        seed=check.integer(data.get("seed", 12345), "seed", minimum=0),
+        resampling=check.choice(data.get("resampling", "auto"), ("auto", "segment", "document"), "resampling"),
+        min_documents=check.integer(data.get("min_documents", 10), "min_documents", minimum=2),
+        correction=check.choice(data.get("correction", "holm"), CORRECTIONS, "correction"),
+        floors=floors,
+        forbid_new_untranslated=check.boolean(untranslated.get("forbid_new", True), "untranslated.forbid_new"),
+        report_segments=check.integer(report.get("segments", 5), "report.segments", minimum=0),
+        source=source,
+    )
+
+
+class _PolicyReader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, message: str, field: str, hint: str | None = None) -> InputError:
+        return InputError(message, path=self.source, field=field, hint=hint)
+
+    def mapping(self, value: Any, field: str) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail("must be a mapping", field)
+        return value
+
+    def keys(self, value: Any, allowed: Sequence[str], field: str) -> None:
+        for key in self.mapping(value, field):
+            if key not in allowed:
+                raise self.fail(f"unknown key {key!r} in {field}", str(key),
+                                did_you_mean(str(key), allowed) or f"allowed: {', '.join(allowed)}")
+
+    def number(self, value: Any, field: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(f"must be a number, got {value!r}", field)
+        return float(value)
+
+    def integer(self, value: Any, field: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.fail(f"must be an integer >= {minimum}, got {value!r}", field)
+        return value
+
+    def boolean(self, value: Any, field: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(f"must be true or false, got {value!r}", field)
+        return value
+
+    def choice(self, value: Any, choices: Sequence[str], field: str) -> str:
+        if value not in choices:
+            raise self.fail(f"unknown value {value!r}", field,
+                            did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}")
+        return value
+
+    def metric_policy(self, value: Any, field: str, defaults: MetricPolicy) -> MetricPolicy:
+        value = self.mapping(value, field)
+        self.keys(value, METRIC_POLICY_KEYS, field)
+        tolerance = self.number(value.get("tolerance", defaults.tolerance), f"{field}.tolerance")
+        alpha = self.number(value.get("alpha", defaults.alpha), f"{field}.alpha")
+        if tolerance < 0:
+            raise self.fail(f"must be >= 0, got {tolerance}", f"{field}.tolerance")
+        if not 0 < alpha < 1:
+            raise self.fail(f"must be between 0 and 1, got {alpha}", f"{field}.alpha")
+        return MetricPolicy(tolerance, alpha)
+
+
+# ---- checks and the report ----------------------------------------------------------------------
+
+
+@dataclass
+class MetricCheck:
+    """One (corpus, metric): did the candidate regress?"""
+
+    analysis: PairAnalysis
+    tolerance: float
+    alpha: float
+    p_adjusted: float
+    segments: list[SegmentChange] = field(default_factory=list)
+
+    @property
+    def corpus(self) -> str:
+        return self.analysis.pair.corpus
+
+    @property
+    def metric(self) -> str:
+        return self.analysis.pair.metric_name
+
+    @property
+    def drop(self) -> float:
+        """How much worse the candidate is, in score points (negative: it improved)."""
+        return -self.analysis.improvement()
+
+    @property
+    def exceeds_tolerance(self) -> bool:
+        return self.drop > self.tolerance
+
+    @property
+    def significant(self) -> bool:
+        return self.p_adjusted < self.alpha
+
+    @property
+    def failed(self) -> bool:
+        return self.exceeds_tolerance and self.significant
+
+    @property
+    def name(self) -> str:
+        return f"{self.metric} on {self.corpus}"
+
+    @property
+    def digits(self) -> int:
+        return digits_for(self.analysis.main.baseline, self.analysis.main.system)
+
+    def message(self) -> str:
+        main = self.analysis.main
+        verb = "rose" if not self.analysis.higher_is_better else "dropped"
+        p = f"p = {_p(self.p_adjusted)}"
+        d = self.digits
+        if self.failed:
+            return (f"{self.metric} {verb} by {self.drop:.{d}f} points "
+                    f"({main.baseline:.{d}f} → {main.system:.{d}f}), more than the tolerance {self.tolerance:g}, "
+                    f"and the drop is significant ({p} < {self.alpha:g})")
+        if self.exceeds_tolerance:
+            return (f"{self.metric} {verb} by {self.drop:.{d}f} points (> tolerance {self.tolerance:g}) but the "
+                    f"difference is not significant ({p} ≥ {self.alpha:g})")
+        return f"change {main.delta:+.{d}f} points is within the tolerance ({self.tolerance:g}); {p}"
+
+    def to_json(self) -> dict[str, Any]:
+        a, main = self.analysis, self.analysis.main
+        return {
+            "corpus": self.corpus, "metric": self.metric, "signature": a.pair.signature,
+            "higher_is_better": a.higher_is_better, "status": "fail" if self.failed else "pass",
+            "baseline": main.baseline, "candidate": main.system, "delta": main.delta, "drop": self.drop,
+            "delta_ci": list(a.bootstrap.delta_ci) if a.bootstrap and a.bootstrap.delta_ci else None,
+            "ci_level": a.bootstrap.ci_level if a.bootstrap else None,
+            "test": main.test, "p_value": main.p_value, "p_adjusted": self.p_adjusted,
+            "tolerance": self.tolerance, "alpha": self.alpha,
+            "resampling": main.unit, "resampling_reason": main.reason,
+            "n_samples": main.n_samples, "seed": main.seed, "segments_compared": len(a.pair.seg_ids),
+            "documents": a.outcomes(), "message": self.message(),
+            "segments": [s.to_json() for s in self.segments],
+        }
+
+
+@dataclass
+class DocumentCheck:
+    """One document: its scores on both sides and any floor it falls below."""
+
+    corpus: str
+    doc_id: str
+    scores: dict[str, tuple[float, float]]  # metric -> (baseline, candidate)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"corpus": self.corpus, "doc_id": self.doc_id, "status": "fail" if self.failed else "pass",
+                "scores": {m: {"baseline": b, "candidate": c, "delta": c - b} for m, (b, c) in self.scores.items()},
+                "failures": self.failures}
+
+
+@dataclass
+class UntranslatedCheck:
+    """One corpus: segments flagged untranslated in the candidate but not in the baseline."""
+
+    corpus: str
+    checked: int
+    newly: list[dict[str, Any]]
+    enforced: bool
+
+    @property
+    def failed(self) -> bool:
+        return self.enforced and bool(self.newly)
+
+    def message(self) -> str:
+        if not self.newly:
+            return f"no segment newly untranslated ({self.checked} checked)"
+        ids = ", ".join(s["seg_id"] for s in self.newly[:5])
+        more = f" and {len(self.newly) - 5} more" if len(self.newly) > 5 else ""
+        return f"{len(self.newly)} segment{'s' if len(self.newly) > 1 else ''} newly untranslated: {ids}{more}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"corpus": self.corpus, "status": "fail" if self.failed else "pass", "checked": self.checked,
+                "newly_untranslated": self.newly, "message": self.message()}
+
+
+@dataclass
+class GateReport:
+    baseline: str
+    candidate: str
+    policy: Policy
+    metrics: list[MetricCheck]
+    documents: list[DocumentCheck]
+    untranslated: list[UntranslatedCheck]
+    notes: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures()
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.passed else 1
+
+    def failures(self) -> list[str]:
+        out = [f"{m.name}: {m.message()}" for m in self.metrics if m.failed]
+        out += [f"document {d.doc_id} ({d.corpus}): {'; '.join(d.failures)}" for d in self.documents if d.failed]
+        out += [f"{u.corpus}: {u.message()}" for u in self.untranslated if u.failed]
+        return out
+
+    def summary(self) -> str:
+        if self.passed:
+            return (f"PASS: no significant regression of {self.candidate} against {self.baseline} "
+                    f"({len(self.metrics)} metric checks, {len(self.documents)} documents)")
+        counts = (
+            (sum(m.failed for m in self.metrics), "metric regression", "metric regressions"),
+            (sum(d.failed for d in self.documents), "document below a floor", "documents below a floor"),
+            (sum(len(u.newly) for u in self.untranslated if u.failed), "newly untranslated segment",
+             "newly untranslated segments"),
+        )
+        parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+        return f"FAIL: {', '.join(parts)} ({self.candidate} against {self.baseline})"
+
+    def settings_line(self) -> str:
+        p = self.policy
+        test = "paired bootstrap" if p.test == "bootstrap" else "approximate randomization"
+        count = f"{p.samples} {'resamples' if p.test == 'bootstrap' else 'trials'}"
+        correction = f"Holm across {len(self.metrics)} tests" if p.correction == "holm" else "no correction"
+        return f"{test}, {count}, seed {p.seed}; {correction}; policy {p.source}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed, "exit_code": self.exit_code, "summary": self.summary(),
+            "baseline": self.baseline, "candidate": self.candidate, "policy": self.policy.to_json(),
+            "metrics": [m.to_json() for m in self.metrics],
+            "documents": [d.to_json() for d in self.documents],
+            "untranslated": [u.to_json() for u in self.untranslated],
+            "failures": self.failures(), "notes": self.notes,
+        }
+
+    # -- renderings --
+
+    def to_markdown(self) -> str:
+        return _markdown(self)
+
+    def to_junit(self) -> str:
+        return _junit(self)
+
+    def render(self, console: "Console") -> None:
+        _render(self, console)
+
+    def to_text(self, width: int = 120) -> str:
+        """The rich rendering as plain text (for pytest failure messages and logs)."""
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        self.render(Console(file=buffer, width=width, no_color=True, color_system=None, highlight=False))
+        return buffer.getvalue()
+
+
+def run_gate(
+    baseline: SystemData,
+    candidate: SystemData,
+    policy: Policy | None = None,
+    *,
+    corpora: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> GateReport:
+    """Check ``candidate`` against ``baseline`` under ``policy`` (default: the built-in one)."""
+    policy = policy or load_policy()
+    pairs, notes = align(baseline, candidate, corpora=corpora, metrics=metrics, strict=True)
+    settings = policy.settings()
+    analyses = [analyse(pair, settings) for pair in pairs]
+    raw = [a.p_value for a in analyses]
+    adjusted = holm(raw) if policy.correction == "holm" else raw
+    checks = []
+    for a, p in zip(analyses, adjusted):
+        rule = policy.for_metric(a.pair.metric_name)
+        checks.append(MetricCheck(a, rule.tolerance, rule.alpha, p))
+    by_corpus: dict[str, list[PairAnalysis]] = {}
+    for a in analyses:
+        by_corpus.setdefault(a.pair.corpus, []).append(a)
+    for check in checks:
+        if check.failed and policy.report_segments:
+            check.segments = segment_changes(by_corpus[check.corpus], baseline, candidate, check.metric,
+                                             limit=policy.report_segments, direction="worse")
+    for metric in policy.floors:
+        if not any(a.pair.metric_name == metric for a in analyses):
+            notes.append(f"document floor for {metric}: no {metric} scores compared, floor not applied")
+    documents = _document_checks(by_corpus, policy)
+    untranslated = _untranslated_checks(baseline, candidate, corpora, policy)
+    for reason in dict.fromkeys(f"{a.pair.corpus}: {a.main.reason}" for a in analyses):
+        notes.append(reason)
+    return GateReport(baseline.label, candidate.label, policy, checks, documents, untranslated, notes)
+
+
+def _document_checks(by_corpus: dict[str, list[PairAnalysis]], policy: Policy) -> list[DocumentCheck]:
+    checks: dict[tuple[str, str], DocumentCheck] = {}
+    for corpus, analyses in by_corpus.items():
+        for a in analyses:
+            floor = policy.floors.get(a.pair.metric_name)
+            for doc in a.documents:
+                check = checks.setdefault((corpus, doc.doc_id), DocumentCheck(corpus, doc.doc_id, {}))
+                check.scores[a.pair.metric_name] = (doc.baseline, doc.system)
+                if floor is None:
+                    continue
+                below = doc.system < floor if a.higher_is_better else doc.system > floor
+                if below or math.isnan(doc.system):
+                    relation = "below the floor" if a.higher_is_better else "above the ceiling"
+                    d = digits_for(doc.system, floor)
+                    check.failures.append(f"{a.pair.metric_name} {doc.system:.{d}f} is {relation} {floor:g}")
+    return list(checks.values())
+
+
+def _untranslated_checks(baseline: SystemData, candidate: SystemData, corpora: Sequence[str] | None,
+                         policy: Policy) -> list[UntranslatedCheck]:
+    out = []
+    for corpus, base in baseline.corpora.items():
+        if corpora and corpus not in corpora:
+            continue
+        cand = candidate.corpora[corpus]  # align(strict=True) checked presence and segments
+        newly = []
+        for seg_id, record in cand.segments.items():
+            if UNTRANSLATED in record.flags and UNTRANSLATED not in base.segments[seg_id].flags:
+                newly.append({"seg_id": seg_id, "doc_id": record.doc_id, "source": record.source,
+                              "hypothesis": record.hypothesis, "flags": list(record.flags),
+                              "baseline_hypothesis": base.segments[seg_id].hypothesis})
+        out.append(UntranslatedCheck(corpus, len(cand.segments), newly, policy.forbid_new_untranslated))
+    return out
+
+
+# ---- resolving names: what the CLI and the pytest plugin call ----------------------------------
+
+
+def check(
+    *,
+    baseline: str | os.PathLike[str] | None = None,
+    baseline_run: str | int | None = None,
+    baseline_system: str | None = None,
+    run: str | int = "latest",
+    system: str | None = None,
+    policy: str | os.PathLike[str] | Policy | None = None,
+    store: "Store | None" = None,
+    db: str | None = None,
+    corpora: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> GateReport:
+    """Gate ``run``'s ``system`` against exactly one baseline.
+
+    ``baseline``: a baseline file; ``baseline_run``: ``"N"`` or ``"N:SYSTEM"``
+    (a stored run); ``baseline_system``: another system of ``run``.
+    """
+    given = [name for name, value in (("baseline", baseline), ("baseline_run", baseline_run),
+                                      ("baseline_system", baseline_system)) if value is not None]
+    if len(given) != 1:
+        raise UsageError("name exactly one baseline: a baseline file, a baseline run or a baseline system"
+                         + (f" (got {', '.join(given)})" if given else ""),
+                         hint="e.g. --baseline baselines/main.json")
+    rules = policy if isinstance(policy, Policy) else load_policy(policy)
+    own_store = None
+    if store is None:
+        from evals.store import open_store
+
+        store = own_store = open_store(db)
+    try:
+        from evals.baseline import load_baseline
+        from evals.compare import load_run_system, parse_side
+
+        if baseline_system is not None:
+            info = store.get_run(run)
+            names = [s["name"] for s in info["systems"]]
+            if system is None:
+                others = [n for n in names if n != baseline_system]
+                if baseline_system in names and len(others) == 1:
+                    system = others[0]
+            base_side = load_run_system(store, run, baseline_system, corpora=corpora)
+        elif baseline_run is not None:
+            spec = parse_side(str(baseline_run))
+            if spec.path is not None:
+                raise UsageError(f"--baseline-run takes RUN[:SYSTEM], got {baseline_run!r}",
+                                 hint="use --baseline for baseline files")
+            base_side = load_run_system(store, spec.run, spec.system, corpora=corpora)
+        else:
+            base_side = load_baseline(baseline)  # type: ignore[arg-type]
+        candidate = load_run_system(store, run, system, corpora=corpora)
+        if base_side.origin == "run" and (base_side.run_id, base_side.system) == (candidate.run_id, candidate.system):
+            raise UsageError(f"the candidate and the baseline are the same system ({candidate.label})")
+        return run_gate(base_side, candidate, rules, corpora=corpora, metrics=metrics)
+    finally:
+        if own_store is not None:
+            own_store.close()
+
+
+def write_outputs(report: GateReport, *, markdown: str | os.PathLike[str] | None = None,
+                  junit: str | os.PathLike[str] | None = None, json_path: str | os.PathLike[str] | None = None,
+                  step_summary: bool = True) -> list[str]:
+    """Write the requested files; append Markdown to ``$GITHUB_STEP_SUMMARY`` when it is set."""
+    import json
+
+    written = []
+    text = report.to_markdown()
+    for path, content in ((markdown, text), (junit, report.to_junit()),
+                          (json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")):
+        if path is not None:
+            target = Path(path)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(content, encoding="utf-8")
+            except OSError as error:
+                raise InputError(f"cannot write the report: {error.strerror}", path=target) from None
+            written.append(str(target))
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary and summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as out:
+                out.write(text + "\n")
+        except OSError as error:
+            raise InputError(f"cannot append to $GITHUB_STEP_SUMMARY: {error.strerror}", path=summary) from None
+        written.append(summary)
+    return written
+
+
+# ---- renderings --------------------------------------------------------------------------------------
+
+
+def _p(value: float) -> str:
+    return "<0.0001" if value < 1e-4 else f"{value:.4f}"
+
+
+def _ci(check: MetricCheck) -> str:
+    a = check.analysis
+    if not (a.bootstrap and a.bootstrap.delta_ci):
+        return "–"
+    low, high = a.bootstrap.delta_ci
+    d = check.digits
+    return f"[{low:+.{d}f}, {high:+.{d}f}]"
+
+
+def _score(value: float, *scale: float) -> str:
+    return f"{value:.{digits_for(*scale)}f}"
+
+
+def _delta(pair: tuple[float, float]) -> str:
+    """``candidate - baseline`` with a sign, in the pair's precision."""
+    return f"{pair[1] - pair[0]:+.{digits_for(*pair)}f}"
+
+
+def _short(text: str | None, limit: int = 300) -> str:
+    if text is None:
+        return "(not stored)"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _render(report: GateReport, console: "Console") -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"[bold]mteval check[/]: candidate {escape(report.candidate)} against baseline "
+                  f"{escape(report.baseline)}", highlight=False)
+    console.print(f"[dim]{escape(report.settings_line())}[/]", highlight=False)
+    table = Table(title="metrics", title_justify="left")
+    for column in ("corpus", "metric", "baseline", "candidate", "Δ", "95% CI of Δ", "p (adj.)", "tolerance",
+                   "result"):
+        table.add_column(column, justify="left" if column in ("corpus", "metric", "result") else "right")
+    for m in report.metrics:
+        main = m.analysis.main
+        result = "[red]FAIL[/]" if m.failed else ("pass (n.s.)" if m.exceeds_tolerance else "pass")
+        arrow = "" if m.analysis.higher_is_better else " ↓"
+        d = m.digits
+        table.add_row(escape(m.corpus), escape(m.metric) + arrow, f"{main.baseline:.{d}f}", f"{main.system:.{d}f}",
+                      f"{main.delta:+.{d}f}", _ci(m), _p(m.p_adjusted), f"{m.tolerance:g}", result)
+    console.print(table)
+    docs = Table(title="documents (Δ per metric)", title_justify="left")
+    metric_names = list(dict.fromkeys(name for d in report.documents for name in d.scores))
+    for column in ("corpus", "document", *metric_names, "result"):
+        docs.add_column(column, justify="right" if column in metric_names else "left")
+    shown = [d for d in report.documents if d.failed] or report.documents
+    for d in shown[:50]:
+        cells = [_delta(d.scores[n]) if n in d.scores else "–" for n in metric_names]
+        docs.add_row(escape(d.corpus), escape(d.doc_id), *cells,
+                     "[red]FAIL[/] " + escape("; ".join(d.failures)) if d.failed else "pass")
+    if report.documents:
+        console.print(docs)
+        if len(shown) > 50:
+            console.print(f"… and {len(shown) - 50} more documents", highlight=False)
+    for u in report.untranslated:
+        style = "red" if u.failed else ("yellow" if u.newly else "dim")
+        console.print(f"[{style}]{escape(u.corpus)}: {escape(u.message())}[/]", highlight=False)
+    for m in report.metrics:
+        if not m.failed:
+            continue
+        console.print(f"\n[bold red]regression[/] {escape(m.name)}: {escape(m.message())}", highlight=False)
+        if m.segments:
+            console.print(f"segments with the largest {escape(m.metric)} drops:", highlight=False)
+        for s in m.segments:
+            base, cand = s.scores[m.metric]
+            d = m.digits
+            console.print(f"  [bold]{escape(s.seg_id)}[/] ({escape(s.doc_id)}) {escape(m.metric)} "
+                          f"{base:.{d}f} → {cand:.{d}f}", highlight=False)
+            for label, text in (("src", s.source), ("ref", s.reference), ("baseline", s.baseline_hypothesis),
+                                ("candidate", s.system_hypothesis)):
+                console.print(f"    {label:>9}: {escape(_short(text))}", highlight=False)
+    for u in report.untranslated:
+        if not u.failed:
+            continue
+        console.print(f"\n[bold red]newly untranslated[/] in {escape(u.corpus)} ({len(u.newly)}):",
+                      highlight=False)
+        for s in u.newly[:_SHOWN]:
+            console.print(f"  [bold]{escape(s['seg_id'])}[/] ({escape(s['doc_id'])})", highlight=False)
+            console.print(f"    {'src':>9}: {escape(_short(s['source']))}", highlight=False)
+            console.print(f"    {'candidate':>9}: {escape(_short(s['hypothesis']))}", highlight=False)
+        if len(u.newly) > _SHOWN:
+            rest = ", ".join(s["seg_id"] for s in u.newly[_SHOWN:])
+            console.print(f"  and {len(u.newly) - _SHOWN} more: {escape(rest)}", highlight=False)
+    for note in report.notes:
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
+    verdict = report.summary()
+    console.print(f"\n[bold {'green' if report.passed else 'red'}]{escape(verdict)}[/]", highlight=False)
+
+
+def _md(text: Any) -> str:
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def _markdown(report: GateReport) -> str:
+    lines = [f"## mteval check: {'✅ pass' if report.passed else '❌ regression'}", "",
+             f"Candidate **{_md(report.candidate)}** against baseline **{_md(report.baseline)}**  ",
+             f"{_md(report.settings_line())}", "",
+             "| corpus | metric | baseline | candidate | Δ | 95% CI of Δ | p (adj.) | tolerance | result |",
+             "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+    for m in report.metrics:
+        main = m.analysis.main
+        result = "❌ fail" if m.failed else ("pass (n.s.)" if m.exceeds_tolerance else "pass")
+        name = m.metric + ("" if m.analysis.higher_is_better else " (↓ better)")
+        d = m.digits
+        lines.append(f"| {_md(m.corpus)} | {_md(name)} | {main.baseline:.{d}f} | {main.system:.{d}f} | "
+                     f"{main.delta:+.{d}f} | {_ci(m)} | {_p(m.p_adjusted)} | {m.tolerance:g} | {result} |")
+    lines.append("")
+    failures = report.failures()
+    if failures:
+        lines += ["### Failures", ""] + [f"- {_md(f)}" for f in failures] + [""]
+    for m in report.metrics:
+        if not (m.failed and m.segments):
+            continue
+        lines += [f"#### {_md(m.name)}: segments with the largest drops", "",
+                  "| segment | document | baseline | candidate | source | reference | baseline output "
+                  "| candidate output |",
+                  "|---|---|--:|--:|---|---|---|---|"]
+        for s in m.segments:
+            base, cand = s.scores[m.metric]
+            lines.append(f"| {_md(s.seg_id)} | {_md(s.doc_id)} | {base:.{m.digits}f} | {cand:.{m.digits}f} | "
+                         f"{_md(_short(s.source, 160))} | {_md(_short(s.reference, 160))} | "
+                         f"{_md(_short(s.baseline_hypothesis, 160))} | {_md(_short(s.system_hypothesis, 160))} |")
+        lines.append("")
+    for u in report.untranslated:
+        if u.newly:
+            many = len(u.newly) > _SHOWN
+            lines += [f"#### Newly untranslated in {_md(u.corpus)} ({len(u.newly)})", ""]
+            lines += ["<details><summary>segments</summary>", ""] if many else []
+            lines += ["| segment | document | source | candidate output |", "|---|---|---|---|"]
+            lines += [f"| {_md(s['seg_id'])} | {_md(s['doc_id'])} | {_md(_short(s['source'], 160))} | "
+                      f"{_md(_short(s['hypothesis'], 160))} |" for s in u.newly]
+            lines += ["", "</details>"] if many else []
+            lines.append("")
+    if report.documents:
+        metric_names = list(dict.fromkeys(name for d in report.documents for name in d.scores))
+        lines += ["<details><summary>Documents (Δ per metric)</summary>", "",
+                  "| corpus | document | " + " | ".join(_md(n) for n in metric_names) + " | result |",
+                  "|---|---|" + "--:|" * len(metric_names) + "---|"]
+        for d in report.documents:
+            cells = [_delta(d.scores[n]) if n in d.scores else "–" for n in metric_names]
+            result = "❌ " + _md("; ".join(d.failures)) if d.failed else "pass"
+            lines.append(f"| {_md(d.corpus)} | {_md(d.doc_id)} | " + " | ".join(cells) + f" | {result} |")
+        lines += ["", "</details>", ""]
+    if report.notes:
+        lines += ["<details><summary>Notes</summary>", ""] + [f"- {_md(n)}" for n in report.notes]
+        lines += ["", "</details>", ""]
+    lines.append(f"**{_md(report.summary())}**")
+    return "\n".join(lines) + "\n"
+
+
+def _junit(report: GateReport) -> str:
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites", name="mteval check")
+    suites: dict[str, ET.Element] = {}
+
+    def case(corpus: str, group: str, name: str, failure: str | None, body: str) -> None:
+        suite = suites.get(corpus)
+        if suite is None:
+            suite = suites[corpus] = ET.SubElement(root, "testsuite", name=f"mteval check · {corpus}")
+        element = ET.SubElement(suite, "testcase", classname=f"mteval.{corpus}.{group}", name=name, time="0")
+        if failure is not None:
+            ET.SubElement(element, "failure", message=failure, type="regression").text = body
+        else:
+            ET.SubElement(element, "system-out").text = body
+
+    for m in report.metrics:
+        body = [m.message(), f"baseline: {report.baseline}", f"candidate: {report.candidate}",
+                f"95% CI of delta: {_ci(m)}; p (raw) = {_p(m.analysis.p_value)}; {report.settings_line()}"]
+        for s in m.segments:
+            base, cand = s.scores[m.metric]
+            body += [f"segment {s.seg_id} ({s.doc_id}): {m.metric} {base:.{m.digits}f} -> {cand:.{m.digits}f}",
+                     f"  src: {_short(s.source)}", f"  ref: {_short(s.reference)}",
+                     f"  baseline: {_short(s.baseline_hypothesis)}", f"  candidate: {_short(s.system_hypothesis)}"]
+        case(m.corpus, "metrics", m.metric, m.message() if m.failed else None, "\n".join(body))
+    for d in report.documents:
+        body = "\n".join(f"{n}: {_score(b, b, c)} -> {_score(c, b, c)} ({_delta((b, c))})"
+                         for n, (b, c) in d.scores.items())
+        case(d.corpus, "documents", d.doc_id, "; ".join(d.failures) if d.failed else None, body)
+    for u in report.untranslated:
+        body = "\n".join([u.message()] + [f"segment {s['seg_id']} ({s['doc_id']}): {_short(s['hypothesis'])}"
+                                          for s in u.newly])
+        case(u.corpus, "flags", "no segment newly untranslated", u.message() if u.failed else None, body)
+    total = failures = 0
+    for suite in suites.values():
+        cases = suite.findall("testcase")
+        failed = sum(1 for c in cases if c.find("failure") is not None)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(failed))
+        suite.set("errors", "0")
+        total, failures = total + len(cases), failures + failed
+    root.set("tests", str(total))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,0 +1,230 @@
+"""Download every model and metric checkpoint a suite names into the Hugging Face cache.
+
+``mteval models fetch SUITE`` runs where the Hub is reachable; afterwards the
+suite runs air-gapped (``HF_HUB_OFFLINE=1``), because every backend resolves
+its model from the cache (``evals.models.hub``).
+
+What a suite names:
+
+* systems ``hf:ID[@REV]`` and ``llm:ID[@REV]`` (``revision`` option too) — the
+  model's config, tokenizer and weights: safetensors when the repository has
+  them, else ``pytorch_model*.bin`` (never both, never TF/Flax/ONNX/Rust
+  copies). ``ct2:PATH`` is a local converted model and local directories are
+  used as they are: nothing to fetch, and the report says so.
+* metrics ``comet[:ID]`` and ``cometkiwi[:ID]`` (or a ``model`` option) — the
+  COMET checkpoint, then the config and tokenizer of the encoder its
+  ``hparams.yaml`` names (COMET builds the encoder from them; its weights are
+  in the checkpoint).
+
+Each model is fetched on its own; one that fails is reported in one line
+(``cannot fetch 'ID': why``) and the others still go ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evals.errors import Unavailable
+from evals.models.hub import WEIGHT_FILES, hub_cache_dir, hub_offline, split_revision
+
+#: Config, tokenizer and safetensors weights: the first pass for a model.
+MODEL_PATTERNS = ("*.json", "*.model", "*.spm", "*.txt", "*.tiktoken", "*.safetensors")
+#: PyTorch pickles: fetched only when the first pass found no safetensors.
+BIN_PATTERNS = ("pytorch_model*.bin", "*.json")
+#: A COMET checkpoint repository.
+COMET_PATTERNS = ("*.yaml", "*.json", "*.txt", "checkpoints/*")
+#: An encoder COMET instantiates from its config (weights come from the checkpoint).
+ENCODER_PATTERNS = ("*.json", "*.model", "*.txt", "*.spm")
+
+DEFAULT_METRIC_MODELS = {"comet": "Unbabel/wmt22-comet-da", "cometkiwi": "Unbabel/wmt22-cometkiwi-da"}
+MODEL_BACKENDS = ("hf", "llm")
+LOCAL_BACKENDS = ("ct2",)
+
+SnapshotDownload = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class FetchItem:
+    """One repository to download and why."""
+
+    repo_id: str
+    revision: str | None
+    kind: str  # "model" | "comet" | "encoder"
+    wanted_by: str  # the spec or metric that names it
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    item: FetchItem
+    path: Path | None = None
+    revision: str | None = None  # the commit hash now in the cache
+    error: str | None = None  # one line, when it failed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _snapshot_download() -> SnapshotDownload:
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download
+
+
+def _has_weights(path: Path) -> bool:
+    return any((path / name).is_file() for name in WEIGHT_FILES)
+
+
+def failure_reason(error: BaseException) -> str:
+    """A short, single-line reason for a failed download."""
+    from huggingface_hub import errors
+
+    if isinstance(error, errors.GatedRepoError):
+        return "the model is gated: accept its licence on the Hub, then log in with `hf auth login`"
+    if isinstance(error, errors.RepositoryNotFoundError):
+        return "no such model on the Hub (or it is private: log in with `hf auth login`)"
+    if isinstance(error, errors.RevisionNotFoundError):
+        return "no such revision"
+    if isinstance(error, (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled, ConnectionError)):
+        return "the Hugging Face Hub cannot be reached"
+    text = " ".join(str(error).split())
+    return (text[:200] + "…") if len(text) > 200 else (text or type(error).__name__)
+
+
+def _download_errors() -> tuple[type[BaseException], ...]:
+    from huggingface_hub.errors import HfHubHTTPError
+
+    return (HfHubHTTPError, OSError, ValueError)
+
+
+def download(item: FetchItem, snapshot_download: SnapshotDownload | None = None) -> Path:
+    """Download one item into the cache and return its snapshot directory.
+
+    Raises ``Unavailable`` with a one-line reason on any failure.
+    """
+    if hub_offline():
+        raise Unavailable(f"cannot fetch '{item.repo_id}': HF_HUB_OFFLINE is set (unset it to download)")
+    get = snapshot_download or _snapshot_download()
+    cache = str(hub_cache_dir())
+    try:
+        if item.kind == "comet":
+            return Path(get(item.repo_id, revision=item.revision, allow_patterns=list(COMET_PATTERNS),
+                            cache_dir=cache))
+        if item.kind == "encoder":
+            return Path(get(item.repo_id, revision=item.revision, allow_patterns=list(ENCODER_PATTERNS),
+                            cache_dir=cache))
+        path = Path(get(item.repo_id, revision=item.revision, allow_patterns=list(MODEL_PATTERNS),
+                        cache_dir=cache))
+        if not _has_weights(path):  # an older repository: PyTorch pickles only
+            path = Path(get(item.repo_id, revision=path.name, allow_patterns=list(BIN_PATTERNS),
+                            cache_dir=cache))
+        if not _has_weights(path):
+            raise Unavailable(f"cannot fetch '{item.repo_id}': the repository has no "
+                              "model.safetensors or pytorch_model.bin")
+        return path
+    except _download_errors() as error:
+        raise Unavailable(f"cannot fetch '{item.repo_id}': {failure_reason(error)}") from None
+
+
+def download_model(repo_id: str, revision: str | None = None,
+                   snapshot_download: SnapshotDownload | None = None) -> Path:
+    """Download a translation/LLM model (config, tokenizer, one copy of the weights)."""
+    try:
+        return download(FetchItem(repo_id, revision, "model", repo_id), snapshot_download)
+    except Unavailable as error:
+        from evals.models.hub import not_available
+
+        reason = str(error).split(": ", 1)[-1]
+        raise not_available(repo_id, revision, reason) from None
+
+
+def suite_items(suite: Any) -> tuple[list[FetchItem], list[str]]:
+    """What a suite needs from the Hub, and notes on what it names but needs nothing for."""
+    from evals.systems.registry import parse_spec
+
+    items: list[FetchItem] = []
+    notes: list[str] = []
+    for ref in suite.systems:
+        backend, arg = parse_spec(ref.spec)
+        if backend in LOCAL_BACKENDS:
+            notes.append(f"{ref.spec}: a local CTranslate2 model (make it with `mteval models convert`)")
+            continue
+        if backend not in MODEL_BACKENDS or not arg:
+            continue
+        name, revision = split_revision(arg)
+        revision = ref.options.get("revision") or revision
+        if Path(name).expanduser().is_dir():
+            notes.append(f"{ref.spec}: a local directory, nothing to fetch")
+            continue
+        items.append(FetchItem(name, revision, "model", ref.spec))
+    for ref in suite.metrics:
+        base, _, arg = ref.name.partition(":")
+        if base not in DEFAULT_METRIC_MODELS:
+            continue
+        model = arg or ref.options.get("model") or DEFAULT_METRIC_MODELS[base]
+        name, revision = split_revision(str(model))
+        if Path(name).expanduser().exists():
+            notes.append(f"{ref.name}: a local checkpoint, nothing to fetch")
+            continue
+        items.append(FetchItem(name, ref.options.get("revision") or revision, "comet", ref.name))
+    return _unique(items), notes
+
+
+def _unique(items: Iterable[FetchItem]) -> list[FetchItem]:
+    seen: dict[tuple[str, str | None, str], FetchItem] = {}
+    for item in items:
+        seen.setdefault((item.repo_id, item.revision, item.kind), item)
+    return list(seen.values())
+
+
+def comet_encoder(checkpoint_dir: Path, wanted_by: str) -> FetchItem | None:
+    """The encoder a COMET checkpoint is built on (``pretrained_model`` in its hparams.yaml)."""
+    import yaml
+
+    hparams = checkpoint_dir / "hparams.yaml"
+    if not hparams.is_file():
+        return None
+    try:
+        data = yaml.safe_load(hparams.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    encoder = data.get("pretrained_model") if isinstance(data, dict) else None
+    return FetchItem(str(encoder), None, "encoder", wanted_by) if encoder else None
+
+
+def fetch_items(items: Iterable[FetchItem], snapshot_download: SnapshotDownload | None = None,
+                report: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
+    """Download each item (and each COMET checkpoint's encoder); never stops at a failure."""
+    results: list[FetchResult] = []
+    queue = list(items)
+    done: set[tuple[str, str | None, str]] = set()
+    while queue:
+        item = queue.pop(0)
+        key = (item.repo_id, item.revision, item.kind)
+        if key in done:
+            continue
+        done.add(key)
+        try:
+            path = download(item, snapshot_download)
+        except Unavailable as error:
+            result = FetchResult(item, error=str(error))
+        else:
+            result = FetchResult(item, path=path, revision=path.name)
+            if item.kind == "comet":
+                encoder = comet_encoder(path, item.wanted_by)
+                if encoder is not None:
+                    queue.insert(0, encoder)
+        results.append(result)
+        if report is not None:
+            report(result)
+    return results
+
+
+def fetch_suite(suite: Any, snapshot_download: SnapshotDownload | None = None,
+                report: Callable[[FetchResult], None] | None = None) -> tuple[list[FetchResult], list[str]]:
+    """Fetch everything ``suite`` names; returns the results and the notes of ``suite_items``."""
+    items, notes = suite_items(suite)
+    return fetch_items(items, snapshot_download, report), notes

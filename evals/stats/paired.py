@@ -1,0 +1,220 @@
+"""Paired significance tests between two systems on the same segments.
+
+Both tests work on per-segment sufficient statistics (``evals.metrics.base``),
+so BLEU, chrF, chrF++ and TER are recomputed from pooled statistics in every
+resample or trial, and segment-mean metrics (statistics ``[score, 1]``) go
+through the same code.
+
+* **Paired bootstrap resampling** (Koehn 2004; sacrebleu ``--paired-bs``):
+  both systems are scored on the same resamples of segments. The null
+  distribution of the absolute difference is the resampled absolute
+  differences shifted to mean zero; the p-value is the share of them above
+  the observed absolute difference, with the +1 correction:
+  ``(#{|d_i| - mean|d| > |d|} + 1) / (n + 1)``.
+* **Approximate randomization** (Riezler & Maxwell 2005; sacrebleu
+  ``--paired-ar``): in each trial every segment's two outputs are swapped
+  between the systems with probability 1/2; p-value
+  ``(#{|score(A_t) - score(B_t)| > |d|} + 1) / (n + 1)``.
+
+Both p-values are two-sided: they say whether the systems differ, not which
+is better (the sign of ``delta`` says that).
+
+Parity with sacrebleu: with ``unit="segment"`` and the same seed and number
+of resamples/trials, p-values are *identical* to ``sacrebleu REF -i BASE SYS
+--paired-bs|--paired-ar`` with ``SACREBLEU_SEED=seed`` (tested against the
+CLI): the random draws are the same calls on ``numpy.random.default_rng(seed)``
+and sacrebleu metrics score resamples in the same numpy dtypes (see
+``evals.stats.bootstrap.resample_scorer``). One deliberate difference: when
+the observed difference is exactly zero (e.g. identical outputs) we return
+p = 1, where sacrebleu's strict ``>`` returns ``1 / (n + 1)`` and calls
+identical systems "significantly different". (sacrebleu also treats seed 0
+as "unseeded" in paired tests; we don't.)
+
+With ``unit="document"`` (the default for corpora with enough documents, see
+``evals.stats.bootstrap.choose_resampling``) resamples draw whole documents
+and randomization swaps whole documents, respecting the correlation of a
+document's segments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from evals.errors import InputError
+from evals.stats.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    MIN_DOCUMENTS,
+    _check_count,
+    _check_level,
+    _check_seed,
+    choose_resampling,
+    draw_units,
+    interval_bounds,
+    pooled,
+    resampled_scores,
+    score_rows,
+)
+
+if TYPE_CHECKING:
+    from evals.metrics.base import Metric
+
+DEFAULT_TRIALS = 10000  # sacrebleu's --paired-ar-n default
+TESTS = ("bootstrap", "randomization")
+
+# Trials whose swap masks are multiplied at once (bounds memory like bootstrap._CHUNK).
+_CHUNK = 512
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """One paired test of ``system`` against ``baseline`` on one metric.
+
+    ``delta`` is ``system - baseline`` in score points (for TER a positive
+    delta is *worse*). ``delta_ci`` is the bootstrap percentile interval of the
+    delta (paired bootstrap only).
+    """
+
+    metric: str
+    test: str
+    baseline: float
+    system: float
+    p_value: float
+    unit: str
+    reason: str
+    n_samples: int
+    seed: int
+    delta_ci: tuple[float, float] | None = None
+    ci_level: float | None = None
+    system_mean: float | None = None
+    baseline_mean: float | None = None
+
+    @property
+    def delta(self) -> float:
+        return self.system - self.baseline
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric, "test": self.test, "baseline": self.baseline, "system": self.system,
+            "delta": self.delta, "p_value": self.p_value,
+            "delta_ci": list(self.delta_ci) if self.delta_ci else None, "ci_level": self.ci_level,
+            "resampling": self.unit, "resampling_reason": self.reason,
+            "n_samples": self.n_samples, "seed": self.seed,
+        }
+
+
+def p_value(null_statistics: np.ndarray, observed: float) -> float:
+    """``(#{null > observed} + 1) / (n + 1)``; 1.0 when nothing was observed (``observed == 0``)."""
+    if observed == 0:
+        return 1.0
+    count = int(np.sum(np.asarray(null_statistics) > observed))
+    return (count + 1) / (len(null_statistics) + 1)
+
+
+def paired_bootstrap(
+    metric: "Metric",
+    baseline_stats: Any,
+    system_stats: Any,
+    doc_ids: Sequence[str] | None = None,
+    *,
+    unit: str = "auto",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    level: float = DEFAULT_LEVEL,
+    min_documents: int = MIN_DOCUMENTS,
+) -> PairedResult:
+    """Paired bootstrap resampling test (sacrebleu ``--paired-bs``), plus the delta's interval."""
+    base, system = _paired_rows(metric, baseline_stats, system_stats)
+    _check_count(n_resamples, "n_resamples")
+    _check_seed(seed)
+    _check_level(level)
+    resampling = choose_resampling(len(base), doc_ids, unit, min_documents)
+    draws = draw_units(np.random.default_rng(seed), resampling.n_units, n_resamples)
+    scores_base = resampled_scores(metric, base, draws, resampling)
+    scores_system = resampled_scores(metric, system, draws, resampling)
+    base_score, system_score = metric.score_from_stats(base), metric.score_from_stats(system)
+    differences = np.abs(scores_system - scores_base)
+    p = p_value(differences - differences.mean(), abs(base_score - system_score))
+    return PairedResult(
+        metric=metric.name, test="bootstrap", baseline=base_score, system=system_score, p_value=p,
+        unit=resampling.unit, reason=resampling.reason, n_samples=n_resamples, seed=seed,
+        delta_ci=interval_bounds(scores_system - scores_base, level), ci_level=level,
+        system_mean=float(scores_system.mean()), baseline_mean=float(scores_base.mean()),
+    )
+
+
+def paired_randomization(
+    metric: "Metric",
+    baseline_stats: Any,
+    system_stats: Any,
+    doc_ids: Sequence[str] | None = None,
+    *,
+    unit: str = "auto",
+    n_trials: int = DEFAULT_TRIALS,
+    seed: int = DEFAULT_SEED,
+    min_documents: int = MIN_DOCUMENTS,
+) -> PairedResult:
+    """Paired approximate randomization test (sacrebleu ``--paired-ar``)."""
+    base, system = _paired_rows(metric, baseline_stats, system_stats)
+    _check_count(n_trials, "n_trials")
+    _check_seed(seed)
+    resampling = choose_resampling(len(base), doc_ids, unit, min_documents)
+    rng = np.random.default_rng(seed)
+    swaps = rng.integers(2, size=(n_trials, resampling.n_units), dtype=bool)
+    null = np.empty(n_trials, dtype=np.float64)
+    for start in range(0, n_trials, _CHUNK):
+        keep = swaps[start:start + _CHUNK]
+        if resampling.unit == "document":
+            keep = keep[:, resampling.groups]
+        weights = keep.astype(np.int64)
+        others = 1 - weights
+        side_a = score_rows(metric, pooled(weights, base) + pooled(others, system), float32=False)
+        side_b = score_rows(metric, pooled(others, base) + pooled(weights, system), float32=False)
+        null[start:start + len(weights)] = np.abs(side_a - side_b)
+    base_score, system_score = metric.score_from_stats(base), metric.score_from_stats(system)
+    return PairedResult(
+        metric=metric.name, test="randomization", baseline=base_score, system=system_score,
+        p_value=p_value(null, abs(base_score - system_score)),
+        unit=resampling.unit, reason=resampling.reason, n_samples=n_trials, seed=seed,
+    )
+
+
+def paired_test(
+    test: str,
+    metric: "Metric",
+    baseline_stats: Any,
+    system_stats: Any,
+    doc_ids: Sequence[str] | None = None,
+    *,
+    n: int | None = None,
+    **options: Any,
+) -> PairedResult:
+    """Run the test named ``test`` ("bootstrap" or "randomization") with ``n`` samples."""
+    if test == "bootstrap":
+        return paired_bootstrap(metric, baseline_stats, system_stats, doc_ids,
+                                n_resamples=n or DEFAULT_RESAMPLES, **options)
+    if test == "randomization":
+        options.pop("level", None)
+        return paired_randomization(metric, baseline_stats, system_stats, doc_ids,
+                                    n_trials=n or DEFAULT_TRIALS, **options)
+    from evals.errors import did_you_mean
+
+    raise InputError(f"unknown paired test {test!r}", field="test",
+                     hint=did_you_mean(str(test), TESTS) or f"use one of {', '.join(TESTS)}")
+
+
+def _paired_rows(metric: "Metric", baseline_stats: Any, system_stats: Any) -> tuple[np.ndarray, np.ndarray]:
+    base, system = metric.check_stats(baseline_stats), metric.check_stats(system_stats)
+    if len(base) != len(system):
+        raise InputError(
+            f"{metric.name}: paired tests need the same segments, got {len(base)} baseline "
+            f"and {len(system)} system rows", field="stats",
+        )
+    if len(base) == 0:
+        raise InputError(f"{metric.name}: no segments to compare", field="stats")
+    return base, system

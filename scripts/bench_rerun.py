@@ -1,0 +1,48 @@
+"""How much the caches save: `mteval run` on a fresh store, then the same run again.
+
+Both runs are real CLI invocations (new processes, cold caches the first time,
+same suite), timed side by side in one run of this script. The second run
+must translate and score nothing; the ratio is what a user sees when re-running
+a suite.
+
+    python scripts/bench_rerun.py [--suite default] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed_run(suite: str, db: Path) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "evals", "run", suite, "--db", str(db), "-q", "--format", "csv"],
+                          capture_output=True, text=True, check=True)
+    return time.perf_counter() - start, done.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--suite", default="default")
+    parser.add_argument("--repeat", type=int, default=3, help="Fresh stores to average over.")
+    args = parser.parse_args()
+    firsts, seconds = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "mteval.db"
+            first, _ = timed_run(args.suite, db)
+            second, _ = timed_run(args.suite, db)
+            firsts.append(first)
+            seconds.append(second)
+    first, second = statistics.median(firsts), statistics.median(seconds)
+    print(f"suite {args.suite}: first run {first:.2f} s, re-run {second:.2f} s "
+          f"(medians of {args.repeat}); re-run is {first / second:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
