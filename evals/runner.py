@@ -316,7 +316,6 @@ class Runner:
         import numpy as np
 
         from evals.metrics.base import score_levels
-        from evals.stats import system_ci_details
         from evals.store import cache_key
 
         for corpus, segments in corpora.items():
@@ -379,12 +378,43 @@ class Runner:
             levels = score_levels(metric, stats, doc_ids)
             score_rows = self._score_rows(run_id, system_id, ref.name, corpus, usable, segment_ids, levels)
             system_row = next(row for row in score_rows if row["level"] == "system")
-            system_row["details"] = {**system_row.get("details", {}), **system_ci_details(metric, stats, doc_ids)}
+            system_row["details"] = {**system_row.get("details", {}),
+                                     **self._ci_details(metric, signature, keys, stats, doc_ids)}
             if hasattr(metric, "system_details"):  # e.g. COMET: segments with truncated inputs
                 system_row["details"].update(metric.system_details(stats))
             for i, details in seg_details.items():  # segment rows come first, in `usable` order
                 score_rows[i]["details"] = details
             self.store.add_scores(score_rows)
+
+    def _ci_details(self, metric, signature: str, keys: list[str], stats, doc_ids: list[str]) -> dict:
+        """The system score's bootstrap interval, cached by the segments' statistics keys.
+
+        1000 resamples per system, metric and corpus is the slowest thing a
+        fully cached re-run would otherwise redo; the interval is a pure
+        function of the rows, so it is cached like them.
+        """
+        from evals.stats import bootstrap
+        from evals.store import cache_key
+
+        settings = [bootstrap.DEFAULT_RESAMPLES, bootstrap.DEFAULT_SEED, bootstrap.DEFAULT_LEVEL,
+                    bootstrap.MIN_DOCUMENTS]
+        key = cache_key({"ci": signature, "segments": keys, "documents": doc_ids, "bootstrap": settings})
+        hit = self.store.score_cache.get_many([key]).get(key)
+        if hit is None:
+            details = bootstrap.system_ci_details(metric, stats, doc_ids)
+            low, high = details["ci"]
+            known = low is not None and high is not None
+            self.store.score_cache.put_many([(key, "ci|" + signature, None,
+                                              [int(known), low if known else 0.0, high if known else 0.0])])
+            return details
+        known, low, high = hit.stats
+        resampling = bootstrap.choose_resampling(len(keys), doc_ids, "auto", bootstrap.MIN_DOCUMENTS)
+        return {
+            "ci": [float(low), float(high)] if known else [None, None],
+            "ci_level": bootstrap.DEFAULT_LEVEL, "resampling": resampling.unit,
+            "resampling_reason": resampling.reason, "n_resamples": bootstrap.DEFAULT_RESAMPLES,
+            "seed": bootstrap.DEFAULT_SEED,
+        }
 
     @staticmethod
     def _score_rows(run_id, system_id, metric_name, corpus, usable, segment_ids, levels):

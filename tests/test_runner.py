@@ -87,6 +87,9 @@ def test_rerun_recomputes_nothing(default_run):
     a = first.sort_values(key)["value"].tolist()
     b = second.sort_values(key)["value"].tolist()
     assert a == b
+    ci = lambda frame: frame[frame.level == "system"].sort_values(key)["details"].tolist()
+    assert ci(first) == ci(second)  # cached intervals are the computed ones
+    assert all(d["ci"][0] <= d["ci"][1] for d in ci(second))
 
 
 def _segment(**changes):
