@@ -289,7 +289,6 @@ class Runner:
         Neural metrics load their model once and keep embedding caches across
         systems, so the instance must be shared, not rebuilt per system.
         """
-        from evals.metrics import get_metric
         from evals.store import canonical_json
 
         key = (ref.name, canonical_json(ref.options), tgt_lang)
