@@ -315,7 +315,11 @@ def index_entries(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[
 
 def _quiet_jieba_tokenizer() -> Any:
     """A private jieba tokenizer, initialised now and without its stderr chatter."""
-    import jieba
+    import warnings
+
+    with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
+        warnings.simplefilter("ignore", UserWarning)
+        import jieba
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()

@@ -627,7 +627,11 @@ def detokenise(tokens: Sequence[_Token]) -> str:
 
 def _quiet_jieba() -> Any:
     """A private jieba tokenizer, loaded now, without jieba's INFO chatter."""
-    import jieba
+    import warnings
+
+    with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
+        warnings.simplefilter("ignore", UserWarning)
+        import jieba
 
     tokenizer = jieba.Tokenizer()
     logger = logging.getLogger("jieba")
