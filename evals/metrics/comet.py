@@ -113,6 +113,8 @@ import numpy as np
 
 from evals.errors import InputError, Unavailable, did_you_mean
 from evals.metrics.base import Metric
+from evals.metrics.options import bool_option as _bool
+from evals.metrics.options import positive_int as _positive_int
 
 DEFAULT_COMET = "Unbabel/wmt22-comet-da"
 DEFAULT_COMETKIWI = "Unbabel/wmt22-cometkiwi-da"
@@ -570,18 +572,6 @@ def _choice(value: Any, choices: Sequence[str], field: str) -> str:
 def _device(value: Any) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
         raise InputError(f"unknown device {value!r}", field="device", hint="use auto, cpu, cuda or cuda:N")
-    return value
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InputError(f"must be true or false, got {value!r}", field=field)
-    return value
-
-
-def _positive_int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"must be an integer >= 1, got {value!r}", field=field)
     return value
 
 

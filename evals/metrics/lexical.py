@@ -65,6 +65,9 @@ from sacrebleu.metrics.ter import TER as _SacreTER
 
 from evals.errors import InputError, did_you_mean
 from evals.metrics.base import LEVELS, Metric, pool_stats
+from evals.metrics.options import bool_option as _bool
+from evals.metrics.options import non_negative_int as _non_negative_int
+from evals.metrics.options import positive_int as _positive_int
 
 TARGET_LANGS = ("en", "zh")
 
@@ -456,24 +459,6 @@ def _choice(value: Any, choices: list[str], field: str) -> None:
             field=field,
             hint=did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}",
         )
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InputError(f"must be true or false, got {value!r}", field=field)
-    return value
-
-
-def _non_negative_int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InputError(f"must be an integer >= 0, got {value!r}", field=field)
-    return value
-
-
-def _positive_int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"must be an integer >= 1, got {value!r}", field=field)
-    return value
 
 
 def _optional_positive_int(value: Any, field: str) -> int | None:
