@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+# Line breaks and other control characters a message may quote from the input (a JSON key
+# "\n", a line of a file) are shown escaped: an error is always exactly one line.
+_ONE_LINE = {code: repr(chr(code))[1:-1] for code in [*range(0x20), 0x7F, 0x85, 0x2028, 0x2029]}
+
+
 class MtevalError(Exception):
     """Base class for errors mteval reports to users without a traceback."""
 
@@ -44,7 +49,16 @@ class InputError(MtevalError):
         text = f"{where}: {self.message}" if where else self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return text.translate(_ONE_LINE)
+
+
+class NonFiniteScore(InputError):
+    """A metric gave NaN or infinity for some segments (see ``evals.metrics.base.check_finite``).
+
+    Storing such a score as "no value" would make a broken metric look like a
+    segment without a reference; the run stops instead, naming metric, system,
+    corpus and segments, with exit code 2 like any other input it cannot use.
+    """
 
 
 class UsageError(InputError):

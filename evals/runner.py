@@ -30,6 +30,12 @@ from evals.errors import InputError, Unavailable
 from evals.suite import MetricRef, Suite, SystemRef
 
 
+# Segments per cache lookup and per committed batch of cached translations.
+TRANSLATION_CACHE_BATCH = 5000
+# Segments per committed batch of metric statistics (and per executor call).
+SCORE_BATCH = 5000
+
+
 @dataclass
 class RunStats:
     """What a run computed versus what it found in the caches."""
@@ -105,26 +111,52 @@ def load_corpora(suite: Suite) -> dict[str, list[Segment]]:
     return corpora
 
 
+class _LazyContext:
+    """The run's TranslationContext, built on first use: most runs never need it."""
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self._segments = segments
+        self._context = None
+
+    def get(self):
+        from evals.systems.base import TranslationContext
+
+        if self._context is None:
+            self._context = TranslationContext(self._segments)
+        return self._context
+
+
 def supports(system, segment: Segment) -> bool:
     pairs = getattr(system, "language_pairs", None)
     return pairs is None or (segment.src_lang, segment.tgt_lang) in pairs
 
 
 class Runner:
-    """Runs suites against one store."""
+    """Runs suites against one store.
 
-    def __init__(self, store, progress: Progress | None = None, jobs: int | None = None) -> None:
+    Work goes system by system: translate every corpus, then score that
+    system's hypotheses with every metric, then let them go. Memory then
+    holds one system's hypotheses at a time, which is what lets a million-
+    segment corpus fit. Translations and statistics are committed batch by
+    batch, each batch in one transaction together with its cache entries.
+    """
+
+    def __init__(self, store, progress: Progress | None = None, jobs: int | None = None,
+                 executor=None, score_batch: int = SCORE_BATCH) -> None:
         from evals.metrics.flags import LanguageGuesser
 
         self.store = store
         self.progress = progress or Progress()
         self.jobs = jobs
+        self.executor = executor
+        self.score_batch = max(1, int(score_batch))
         self.guesser = LanguageGuesser()  # loads langid on first use, once per runner
         self._metrics: dict[tuple[str, str, str], Any] = {}
         self._skipped: dict[str, tuple[int, list[str]]] = {}
 
     def run(self, suite: Suite, argv: Sequence[str] = ()) -> RunResult:
         from evals.corpora.loaders import corpus_hash
+        from evals.executors import LocalExecutor
 
         self._metrics, self._skipped = {}, {}
         corpora = load_corpora(suite)
@@ -138,22 +170,24 @@ class Runner:
             {name: corpus_hash(segs) for name, segs in corpora.items()}, list(argv),
         )
         result = RunResult(run_id, RunStats())
+        executor = self.executor or LocalExecutor()
         status = "failed"
         try:
             all_segments = [s for segs in corpora.values() for s in segs]
             segment_ids = self.store.add_segments(all_segments)
-            hypotheses: dict[str, dict[tuple[str, str], str]] = {}
-            system_ids: dict[str, int] = {}
-            for ref, system in zip(suite.systems, systems):
-                system_ids[system.name], hypotheses[system.name] = self._translate(
-                    run_id, system, corpora, segment_ids, result, suite.options.get("batch_size")
+            context = _LazyContext(all_segments)
+            for index, ref in enumerate(suite.systems):
+                system, systems[index] = systems[index], None  # freed once done: a file system holds its file
+                system_id, hypotheses = self._translate(
+                    run_id, ref, system, corpora, segment_ids, result, suite.options.get("batch_size"),
+                    executor, context,
                 )
-            for ref in metrics:
-                for system in systems:
-                    self._score(run_id, ref, system, system_ids[system.name], hypotheses[system.name],
-                                corpora, segment_ids, result)
-            for (name, _, _), metric in self._metrics.items():  # e.g. COMET's truncated-input count
-                for message in getattr(metric, "notices", list)():
+                for metric_ref in metrics:
+                    self._score(run_id, metric_ref, system, system_id, hypotheses, corpora, segment_ids,
+                                result, executor)
+                del hypotheses, system  # one system's hypotheses in memory at a time
+            for (name, _, _), built in self._metrics.items():  # e.g. COMET's truncated-input count
+                for message in getattr(built[0], "notices", list)() if isinstance(built, tuple) else ():
                     self._notice(result, f"{name}: {message}")
             for corpus, (count, names) in self._skipped.items():
                 self._notice(result, f"{corpus}: {count} segments have no reference; reference-based "
@@ -163,6 +197,8 @@ class Runner:
             status = "interrupted"
             raise
         finally:
+            if self.executor is None:
+                executor.close()
             self.store.finish_run(run_id, status, notes={
                 "notices": result.notices, "stats": vars(result.stats),
                 "python": info["python"], "platform": info["platform"],
@@ -184,18 +220,31 @@ class Runner:
             result.notices.append(message)
             self.progress.notice(message)
 
-    def _translate(self, run_id, system, corpora, segment_ids, result, batch_size):
-        from evals.store import cache_key
-        from evals.systems.base import TranslationContext, check_outputs
+    def _translate(self, run_id, ref, system, corpora, segment_ids, result, batch_size, executor, context):
+        """Every corpus translated by ``system``: hypotheses by corpus, aligned with its segments.
+
+        Unsupported segments get ``None``. Cached translations are recorded
+        for this run in batches too, so a crash while recording them loses
+        one batch, and memory holds no per-segment row objects beyond one
+        batch.
+        """
+        from evals.executors import SystemJob
+        from evals.store import text_cache_key
+        from evals.systems.base import check_outputs
 
         info = system.describe()
         system_id = self.store.add_system(
             run_id, system.name, system.spec, info.revision, info.params, info.to_json()
         )
         system_key = info.cache_key()
-        hypotheses: dict[tuple[str, str], str] = {}
-        context = None
+        job = SystemJob(ref.spec, dict(ref.options), ref.name)
+        n_context = int(getattr(system, "context", 0) or 0)
+        done = self.store.translations_done(run_id, system_id)
+        hypotheses: dict[str, list[str | None]] = {}
         for corpus, segments in corpora.items():
+            position = {id(s): i for i, s in enumerate(segments)}
+            found: list[str | None] = [None] * len(segments)
+            hypotheses[corpus] = found
             wanted = [s for s in segments if supports(system, s)]
             if len(wanted) < len(segments):
                 self._notice(result, f"{system.name}: skipped {len(segments) - len(wanted)} segments of "
@@ -203,59 +252,63 @@ class Runner:
                                      "language pair this system translates)")
             if not wanted:
                 continue
-            n_context = int(getattr(system, "context", 0) or 0)
-            if n_context and context is None:
-                context = TranslationContext([s for segs in corpora.values() for s in segs])
             keys = [
-                cache_key(translation_key(system_key, s, [p.source for p in context.previous(s, n_context)]
+                text_cache_key(translation_key(system_key, s, [p.source for p in context.get().previous(s, n_context)]
                                           if n_context else (), by_segment=system.keyed_by_segment))
                 for s in wanted
             ]
-            cached = self.store.translation_cache.get_many(keys)
-            result.stats.translations_cached += sum(1 for k in keys if k in cached)
-            done = self.store.translations_done(run_id, system_id)
-
-            def record(batch: list[tuple[Segment, str, str]]) -> None:
-                batch = [b for b in batch if segment_ids[(b[0].corpus, b[0].seg_id)] not in done]
-                if batch:
-                    flags = self._flags([(s, hyp) for s, hyp, _ in batch])
-                    self.store.add_translations(run_id, system_id, [
-                        (segment_ids[(s.corpus, s.seg_id)], hyp, key, f)
-                        for (s, hyp, key), f in zip(batch, flags)
-                    ])
-
-            record([(s, cached[k], k) for s, k in zip(wanted, keys) if k in cached])
-            missing = [(s, k) for s, k in zip(wanted, keys) if k not in cached]
+            missing: list[tuple[Segment, str]] = []
+            for start in range(0, len(wanted), TRANSLATION_CACHE_BATCH):
+                chunk = list(zip(wanted[start:start + TRANSLATION_CACHE_BATCH],
+                                 keys[start:start + TRANSLATION_CACHE_BATCH]))
+                cached = self.store.translation_cache.get_many([k for _, k in chunk])
+                hits = [(s, cached[k], k) for s, k in chunk if k in cached]
+                result.stats.translations_cached += len(hits)
+                self._record(run_id, system_id, system.spec, hits, segment_ids, done, cache=False)
+                for s, hyp, _ in hits:
+                    found[position[id(s)]] = hyp
+                missing += [(s, k) for s, k in chunk if k not in cached]
+            del keys
             size = system.max_batch_size or len(missing) or 1
-            if batch_size:
-                size = min(size, int(batch_size)) if system.max_batch_size else size
+            if batch_size and system.max_batch_size:
+                size = min(size, int(batch_size))
+            batches = [missing[start:start + size] for start in range(0, len(missing), size)]
             with self.progress.task(f"{system.name} · {corpus}", len(missing)) as advance:
-                for start in range(0, len(missing), size):
-                    batch = missing[start:start + size]
-                    if context is None:
-                        context = TranslationContext([s for segs in corpora.values() for s in segs])
-                    outputs = check_outputs(system, [s for s, _ in batch],
-                                            system.translate([s for s, _ in batch], context))
-                    self.store.translation_cache.put_many(
-                        [(k, system.spec, hyp) for (_, k), hyp in zip(batch, outputs)]
-                    )
-                    record([(s, hyp, k) for (s, k), hyp in zip(batch, outputs)])
-                    for (s, k), hyp in zip(batch, outputs):
-                        cached[k] = hyp
-                    result.stats.translated += len(batch)
-                    advance(len(batch))
-            for s, k in zip(wanted, keys):
-                hypotheses[(s.corpus, s.seg_id)] = cached[k]
+                if batches:
+                    outputs_by_batch = executor.translate(
+                        job, system, [[s for s, _ in batch] for batch in batches], context.get())
+                    for index, outputs in outputs_by_batch:
+                        batch = batches[index]
+                        outputs = check_outputs(system, [s for s, _ in batch], outputs)
+                        self._record(run_id, system_id, system.spec,
+                                     [(s, hyp, k) for (s, k), hyp in zip(batch, outputs)],
+                                     segment_ids, done, cache=True)
+                        for (s, _), hyp in zip(batch, outputs):
+                            found[position[id(s)]] = hyp
+                        result.stats.translated += len(batch)
+                        advance(len(batch))
         return system_id, hypotheses
+
+    def _record(self, run_id, system_id, spec, batch, segment_ids, done, cache: bool) -> None:
+        """Commit one batch of translations (and their cache entries) in one transaction."""
+        rows = [(s, hyp, key) for s, hyp, key in batch if segment_ids[(s.corpus, s.seg_id)] not in done]
+        if not rows and not cache:
+            return
+        flags = self._flags([(s, hyp) for s, hyp, _ in rows]) if rows else []
+        self.store.add_translation_batch(
+            run_id, system_id,
+            [(segment_ids[(s.corpus, s.seg_id)], hyp, key, f) for (s, hyp, key), f in zip(rows, flags)],
+            [(key, spec, hyp) for _, hyp, key in batch] if cache else [],
+        )
 
     def _flags(self, pairs: list[tuple[Segment, str]]) -> list[list[str]]:
         """Untranslated/off-target flags, cached like metric statistics (langid is slow to load)."""
         from evals.metrics.flags import flag_many, flags_from_mask, flags_signature, flags_to_mask
-        from evals.store import cache_key
+        from evals.store import text_cache_key
 
         signature = flags_signature()
         keys = [
-            cache_key(score_key(signature, s.source, hyp, None) | {"langs": [s.src_lang, s.tgt_lang]})
+            text_cache_key(score_key(signature, s.source, hyp, None) | {"langs": [s.src_lang, s.tgt_lang]})
             for s, hyp in pairs
         ]
         cached = self.store.score_cache.get_many(keys)
@@ -284,106 +337,164 @@ class Runner:
                 get_metric(ref.name, **ref.options)  # raises InputError with a suggestion
 
     def _metric(self, ref: MetricRef, tgt_lang: str):
-        """One metric instance per (metric, options, target language) for the whole run.
+        """One ``(metric, options)`` per (metric, options, target language) for the whole run.
 
         Neural metrics load their model once and keep embedding caches across
-        systems, so the instance must be shared, not rebuilt per system.
+        systems, so the instance must be shared, not rebuilt per system. The
+        options it was built with travel along so an executor can rebuild the
+        same metric on a worker.
         """
         from evals.store import canonical_json
 
         key = (ref.name, canonical_json(ref.options), tgt_lang)
         if key not in self._metrics:
+            options = self._metric_options(ref, tgt_lang)
             try:
-                self._metrics[key] = self._new_metric(ref, tgt_lang)
+                self._metrics[key] = (self._new_metric(ref.name, options), options)
             except Unavailable as error:
                 self._metrics[key] = error
         if isinstance(self._metrics[key], Unavailable):
             raise self._metrics[key]
         return self._metrics[key]
 
-    def _new_metric(self, ref: MetricRef, tgt_lang: str):
-        from evals.metrics import get_metric
-
+    def _metric_options(self, ref: MetricRef, tgt_lang: str) -> dict[str, Any]:
         options = dict(ref.options)
         if ref.name in ("bleu", "chrf", "chrf++", "ter"):
             options.setdefault("target_lang", tgt_lang)
             if ref.name == "ter" and self.jobs:
                 options.setdefault("n_jobs", self.jobs)
-        return get_metric(ref.name, **options)
+        return options
 
-    def _score(self, run_id, ref, system, system_id, hypotheses, corpora, segment_ids, result):
-        import numpy as np
+    @staticmethod
+    def _new_metric(name: str, options: dict[str, Any]):
+        from evals.metrics import get_metric
 
-        from evals.metrics.base import score_levels
-        from evals.store import cache_key
+        return get_metric(name, **options)
+
+    def _score(self, run_id, ref, system, system_id, hypotheses, corpora, segment_ids, result, executor):
+        from evals.executors import MetricJob
+        from evals.metrics.base import check_finite, score_levels
 
         for corpus, segments in corpora.items():
-            translated = [s for s in segments if (s.corpus, s.seg_id) in hypotheses]
+            found = hypotheses.get(corpus) or []
+            translated = [(s, h) for s, h in zip(segments, found) if h is not None]
             if not translated:
                 continue
             try:
-                metric = self._metric(ref, translated[0].tgt_lang)
+                metric, options = self._metric(ref, translated[0][0].tgt_lang)
             except Unavailable as error:
                 self._notice(result, f"{ref.name}: not available, skipped ({error})")
                 return
             if metric.needs_reference:
-                usable = [s for s in translated if s.reference is not None]
+                usable = [(s, h) for s, h in translated if s.reference is not None]
                 if len(usable) < len(translated):
                     count, names = self._skipped.setdefault(corpus, (len(translated) - len(usable), []))
                     if ref.name not in names:
                         names.append(ref.name)
             else:
                 usable = translated
+            del translated
             if not usable:
                 continue
-            signature = metric.signature()
-            hyps = [hypotheses[(s.corpus, s.seg_id)] for s in usable]
-            srcs, refs = [s.source for s in usable], [s.reference for s in usable]
-            if getattr(metric, "doc_context", False):  # document context is part of each text, so of each key
-                srcs, hyps, with_context = metric.add_context(
-                    srcs, hyps, refs if metric.needs_reference else None, [s.doc_id for s in usable])
-                refs = with_context or refs
-            keys = [cache_key(score_key(signature, src, h, r)) for src, h, r in zip(srcs, hyps, refs)]
-            cached = self.store.score_cache.get_many(keys)
-            result.stats.scores_cached += sum(1 for k in keys if k in cached)
-            rows: list[Any] = [None] * len(usable)
-            for i, key in enumerate(keys):
+            outcome = self._segment_stats(MetricJob(ref.name, options), metric, ref.name, system.name,
+                                          corpus, usable, result, executor)
+            if outcome is None:
+                return
+            stats, keys, seg_details = outcome
+            doc_ids = [s.doc_id for s, _ in usable]
+            levels = score_levels(metric, stats, doc_ids)
+            check_finite(ref.name, [levels.system, *levels.document.values()], [corpus, *levels.document],
+                         system=system.name, corpus=corpus)
+            details = self._ci_details(metric, levels.signature, keys, stats, doc_ids)
+            if hasattr(metric, "system_details"):  # e.g. COMET: segments with truncated inputs
+                details.update(metric.system_details(stats))
+            self._write_scores(run_id, system_id, ref.name, corpus, [s for s, _ in usable], segment_ids,
+                               levels, details, seg_details)
+
+    def _segment_stats(self, job, metric, name, system_name, corpus, usable, result, executor):
+        """Statistics rows of every usable segment: from the cache, else computed and committed.
+
+        Returns ``(stats, keys, segment details)`` or None when the metric
+        turned out to be unavailable on first use. Missing rows are computed
+        ``score_batch`` at a time and each batch is committed with its cache
+        entries, so a crash loses one batch and a resumed run computes only
+        what was lost.
+        """
+        import numpy as np
+
+        from evals.metrics.base import check_finite
+        from evals.store import text_cache_key
+
+        signature = metric.signature()
+        srcs = [s.source for s, _ in usable]
+        hyps = [h for _, h in usable]
+        refs = [s.reference for s, _ in usable]
+        if getattr(metric, "doc_context", False):  # document context is part of each text, so of each key
+            srcs, hyps, with_context = metric.add_context(
+                srcs, hyps, refs if metric.needs_reference else None, [s.doc_id for s, _ in usable])
+            refs = with_context or refs
+        keys = [text_cache_key(score_key(signature, src, h, r)) for src, h, r in zip(srcs, hyps, refs)]
+        stats = np.zeros((len(usable), metric.n_stats), dtype=metric.stats_dtype)
+        missing: list[int] = []
+        for start in range(0, len(keys), self.score_batch):
+            chunk = keys[start:start + self.score_batch]
+            cached = self.store.score_cache.get_many(chunk)
+            for i, key in enumerate(chunk, start):
                 if key in cached:
-                    rows[i] = metric.stats_from_json(cached[key].stats)
-            missing = [i for i, row in enumerate(rows) if row is None]
-            seg_details: dict[int, dict] = {}
-            with self.progress.task(f"{ref.name} · {system.name} · {corpus}", len(missing)) as advance:
-                if missing:
-                    inputs = ([hyps[i] for i in missing], [refs[i] for i in missing] if metric.needs_reference
-                              else None, [srcs[i] for i in missing])
-                    try:
-                        stats = metric.segment_stats(inputs[0], inputs[1], sources=inputs[2])
-                    except Unavailable as error:  # a model that cannot be loaded on first use
-                        self._metrics.update({k: error for k, v in self._metrics.items() if v is metric})
-                        self._notice(result, f"{ref.name}: not available, skipped ({error})")
-                        return
+                    stats[i] = metric.stats_from_json(cached[key].stats)
+                else:
+                    missing.append(i)
+        result.stats.scores_cached += len(usable) - len(missing)
+        seg_details: dict[int, dict] = {}
+        with self.progress.task(f"{name} · {system_name} · {corpus}", len(missing)) as advance:
+            texts = ([hyps[i] for i in missing], [refs[i] for i in missing] if metric.needs_reference else None,
+                     [srcs[i] for i in missing])
+            try:
+                for start, rows in executor.iter_segment_stats(job, metric, *texts, self.score_batch):
+                    rows = metric.check_stats(rows)
+                    batch = missing[start:start + len(rows)]
+                    inputs = [None if column is None else column[start:start + len(rows)] for column in texts]
                     found = getattr(metric, "segment_details", lambda *a, **k: None)(
                         inputs[0], inputs[1], sources=inputs[2])  # e.g. xCOMET error spans
-                    seg_details = {i: d for i, d in zip(missing, found or []) if d}
-                    entries = []
-                    for i, row in zip(missing, stats):
-                        rows[i] = row
-                        value = metric.segment_score(row)
-                        entries.append((keys[i], signature, _finite(value), metric.stats_to_json(row)))
-                    self.store.score_cache.put_many(entries)
-                    result.stats.scored += len(missing)
-                    advance(len(missing))
-            stats, doc_ids = np.vstack(rows), [s.doc_id for s in usable]
-            levels = score_levels(metric, stats, doc_ids)
-            score_rows = self._score_rows(run_id, system_id, ref.name, corpus, usable, segment_ids, levels)
-            system_row = next(row for row in score_rows if row["level"] == "system")
-            system_row["details"] = {**system_row.get("details", {}),
-                                     **self._ci_details(metric, signature, keys, stats, doc_ids)}
-            if hasattr(metric, "system_details"):  # e.g. COMET: segments with truncated inputs
-                system_row["details"].update(metric.system_details(stats))
-            for i, details in seg_details.items():  # segment rows come first, in `usable` order
-                score_rows[i]["details"] = details
-            self.store.add_scores(score_rows)
+                    seg_details.update({i: d for i, d in zip(batch, found or []) if d})
+                    values = metric.segment_scores(rows)
+                    # Before anything is cached: a NaN stored as "no score" would be served on every re-run.
+                    check_finite(name, values, [usable[i][0].seg_id for i in batch], system=system_name,
+                                 corpus=corpus)
+                    stats[batch] = rows
+                    self.store.add_score_batch([
+                        (keys[i], signature, float(value), metric.stats_to_json(row))
+                        for i, row, value in zip(batch, rows, values)
+                    ], [])
+                    result.stats.scored += len(batch)
+                    advance(len(batch))
+            except Unavailable as error:  # a model that cannot be loaded on first use
+                self._metrics.update({k: error for k, v in self._metrics.items()
+                                      if isinstance(v, tuple) and v[0] is metric})
+                self._notice(result, f"{name}: not available, skipped ({error})")
+                return None
+        return stats, keys, seg_details
+
+    def _write_scores(self, run_id, system_id, metric_name, corpus, usable, segment_ids, levels, details,
+                      seg_details) -> None:
+        """Score rows of one metric, system and corpus, committed in batches (segments first)."""
+        base = {"run_id": run_id, "system_id": system_id, "metric": metric_name,
+                "signature": levels.signature, "corpus": corpus}
+        for start in range(0, len(usable), self.score_batch):
+            rows = []
+            for i in range(start, min(start + self.score_batch, len(usable))):
+                s = usable[i]
+                row = base | {"level": "segment", "doc_id": s.doc_id,
+                              "segment_id": segment_ids[(s.corpus, s.seg_id)], "value": _finite(levels.segment[i])}
+                if i in seg_details:
+                    row["details"] = seg_details[i]
+                rows.append(row)
+            self.store.add_score_batch([], rows)
+        rows = [base | {"level": "document", "doc_id": doc, "value": _finite(v)}
+                for doc, v in levels.document.items()]
+        rows.append(base | {"level": "system", "value": _finite(levels.system),
+                            "details": {"segments": len(usable), **details}})
+        self.store.add_score_batch([], rows)
 
     def _ci_details(self, metric, signature: str, keys: list[str], stats, doc_ids: list[str]) -> dict:
         """The system score's bootstrap interval, cached by the segments' statistics keys.
@@ -397,7 +508,8 @@ class Runner:
 
         settings = [bootstrap.DEFAULT_RESAMPLES, bootstrap.DEFAULT_SEED, bootstrap.DEFAULT_LEVEL,
                     bootstrap.MIN_DOCUMENTS]
-        key = cache_key({"ci": signature, "segments": keys, "documents": doc_ids, "bootstrap": settings})
+        key = cache_key({"ci": signature, "segments": _digest(keys), "documents": _digest(doc_ids),
+                         "bootstrap": settings})
         hit = self.store.score_cache.get_many([key]).get(key)
         if hit is None:
             details = bootstrap.system_ci_details(metric, stats, doc_ids)
@@ -415,20 +527,16 @@ class Runner:
             "seed": bootstrap.DEFAULT_SEED,
         }
 
-    @staticmethod
-    def _score_rows(run_id, system_id, metric_name, corpus, usable, segment_ids, levels):
-        base = {"run_id": run_id, "system_id": system_id, "metric": metric_name,
-                "signature": levels.signature, "corpus": corpus}
-        rows = [
-            base | {"level": "segment", "doc_id": s.doc_id, "segment_id": segment_ids[(s.corpus, s.seg_id)],
-                    "value": _finite(v)}
-            for s, v in zip(usable, levels.segment)
-        ]
-        rows += [base | {"level": "document", "doc_id": doc, "value": _finite(v)}
-                 for doc, v in levels.document.items()]
-        rows.append(base | {"level": "system", "value": _finite(levels.system),
-                            "details": {"segments": len(usable)}})
-        return rows
+
+def _digest(texts: Sequence[str]) -> str:
+    """sha256 of a list of strings, streamed (a million keys need no giant JSON string)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def _finite(value: float) -> float | None:

@@ -1,9 +1,10 @@
 """Suites: YAML files that name corpora, systems, metrics and options.
 
 A suite is the unit of "benchmark this": ``mteval run SUITE``. Validation is
-strict — an unknown key is an error with a "did you mean" hint and the line
-it is on — because a misspelt option that is silently ignored produces numbers
-nobody asked for.
+strict — an unknown or repeated key, an unknown system backend or metric name,
+an option that is not a positive integer, or bytes that are not UTF-8 are
+errors with the line they are on (and a "did you mean" hint) — because a
+misspelt option that is silently ignored produces numbers nobody asked for.
 
 Schema::
 
@@ -92,7 +93,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise InputError("suite file not found", path=path)
-        return parse_suite(path.read_text(encoding="utf-8"), str(path))
+        return parse_suite(_read_suite(path), str(path))
     names = builtin_suites()
     if str(name_or_path) not in names:
         raise InputError(
@@ -103,13 +104,22 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return parse_suite(text, f"builtin:{name_or_path}")
 
 
+def _read_suite(path: Path) -> str:
+    """The suite's text; bytes that are not UTF-8 are an error naming the line, not a traceback."""
+    from evals.corpora.reading import decode_unicode
+
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read suite file: {error.strerror or error}", path=path) from None
+    return decode_unicode(raw, str(path))
+
+
 def parse_suite(text: str, source: str) -> Suite:
     try:
         root = yaml.compose(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(error, 'problem', error)}", path=source,
-                         line=mark.line + 1 if mark else None) from None
+        raise _yaml_error(error, source) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise InputError("a suite must be a YAML mapping", path=source, line=1)
     data = _mapping(root, TOP_KEYS, source, "suite")
@@ -120,8 +130,8 @@ def parse_suite(text: str, source: str) -> Suite:
     metrics = tuple(_metric(node, source) for node in _sequence(data.get("metrics"), source, "metrics"))
     options = {}
     if "options" in data:
-        options = _plain(data["options"], source)
         _check_keys(data["options"], OPTION_KEYS, source, "options")
+        options = _options(data["options"], source)
     for label, items in (("corpora", corpora), ("systems", systems), ("metrics", metrics)):
         if not items:
             raise InputError("must list at least one entry", path=source, field=label)
@@ -136,11 +146,33 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+def _yaml_error(error: yaml.YAMLError, source: str) -> InputError:
+    """One line from PyYAML's multi-line message: the problem and where it is."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    context_mark = getattr(error, "context_mark", None)
+    if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
+        context = f"{context} started on line {context_mark.line + 1}"
+    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None:
+        message += f" at column {mark.column + 1}"
+    return InputError(" ".join(message.split()), path=source, line=mark.line + 1 if mark else None)
+
+
 def _check_keys(node: yaml.Node, allowed: set[str], source: str, where: str) -> None:
     if not isinstance(node, yaml.MappingNode):
         raise InputError(f"'{where}' must be a mapping", path=source, line=_line(node), field=where)
+    seen: dict[str, int] = {}
     for key_node, _ in node.value:
         key = key_node.value
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise InputError(f"keys in {where} must be plain names", path=source, line=_line(key_node),
+                             field=where)
+        if key in seen:  # YAML would keep the last one silently
+            raise InputError(f"key '{key}' appears twice in {where} (lines {seen[key]} and {_line(key_node)})",
+                             path=source, line=_line(key_node), field=key)
+        seen[key] = _line(key_node)
         if key not in allowed:
             raise InputError(
                 f"unknown key '{key}' in {where} (allowed: {', '.join(sorted(allowed))})",
@@ -173,7 +205,20 @@ def _plain(node: yaml.Node, source: str) -> Any:
     try:
         return yaml.safe_load(yaml.serialize(node))
     except yaml.YAMLError as error:
-        raise InputError(f"invalid value: {error}", path=source, line=_line(node)) from None
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise InputError(f"invalid value: {' '.join(str(problem).split())}", path=source,
+                         line=_line(node)) from None
+
+
+def _options(node: yaml.Node, source: str) -> dict[str, Any]:
+    """The suite's ``options``: each a positive integer, checked here so a typo fails before any work."""
+    options = _plain(node, source)
+    for key_node, value_node in node.value:
+        value = options[key_node.value]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"must be a positive integer, got {value!r}", path=source,
+                             line=_line(value_node), field=key_node.value)
+    return options
 
 
 def _corpus(node: yaml.Node, source: str) -> CorpusRef:
@@ -188,9 +233,33 @@ def _corpus(node: yaml.Node, source: str) -> CorpusRef:
     )
 
 
+def _known_system(spec: str, node: yaml.Node, source: str, field: str) -> str:
+    """A spec whose backend exists, else an error at its line (the registry lists names cheaply)."""
+    from evals.systems.registry import default_registry, parse_spec
+
+    name, _ = parse_spec(spec)
+    known = default_registry().names()
+    if name not in known:
+        raise InputError(f"unknown system backend '{name}' (known: {', '.join(known)})", path=source,
+                         line=_line(node), field=field, hint=did_you_mean(name, known))
+    return spec
+
+
+def _known_metric(name: str, node: yaml.Node, source: str, field: str) -> str:
+    """A metric name the registry has, else an error at its line."""
+    from evals.metrics import available_metrics
+
+    base = name.partition(":")[0].strip().lower()
+    known = available_metrics()
+    if base not in known:
+        raise InputError(f"unknown metric '{base}' (known: {', '.join(known)})", path=source,
+                         line=_line(node), field=field, hint=did_you_mean(base, known))
+    return name
+
+
 def _system(node: yaml.Node, source: str) -> SystemRef:
     if isinstance(node, yaml.ScalarNode):
-        return SystemRef(spec=_scalar(node, source, "systems"))
+        return SystemRef(spec=_known_system(_scalar(node, source, "systems"), node, source, "systems"))
     data = _mapping(node, SYSTEM_KEYS, source, "systems entry")
     if "spec" not in data:
         raise InputError("system entry needs a spec", path=source, line=_line(node), field="spec")
@@ -199,7 +268,7 @@ def _system(node: yaml.Node, source: str) -> SystemRef:
         raise InputError("system options must be a mapping", path=source, line=_line(data["options"]),
                          field="options")
     return SystemRef(
-        spec=_scalar(data["spec"], source, "spec"),
+        spec=_known_system(_scalar(data["spec"], source, "spec"), data["spec"], source, "spec"),
         name=_scalar(data["name"], source, "name") if "name" in data else None,
         options=options,
     )
@@ -207,7 +276,7 @@ def _system(node: yaml.Node, source: str) -> SystemRef:
 
 def _metric(node: yaml.Node, source: str) -> MetricRef:
     if isinstance(node, yaml.ScalarNode):
-        return MetricRef(name=_scalar(node, source, "metrics"))
+        return MetricRef(name=_known_metric(_scalar(node, source, "metrics"), node, source, "metrics"))
     data = _mapping(node, METRIC_KEYS, source, "metrics entry")
     if "name" not in data:
         raise InputError("metric entry needs a name", path=source, line=_line(node), field="name")
@@ -215,4 +284,5 @@ def _metric(node: yaml.Node, source: str) -> MetricRef:
     if not isinstance(options, dict):
         raise InputError("metric options must be a mapping", path=source, line=_line(data["options"]),
                          field="options")
-    return MetricRef(name=_scalar(data["name"], source, "name"), options=options)
+    return MetricRef(name=_known_metric(_scalar(data["name"], source, "name"), data["name"], source, "name"),
+                     options=options)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_server import new_pg_database, pg_server, pg_url  # noqa: F401  (fixtures)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

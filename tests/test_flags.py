@@ -160,3 +160,45 @@ def test_flags_on_mixed_script_word_lists(guesser, words):
     assert flag_hypothesis(ZH, text, "en", "zh", guesser=guesser) == flag_hypothesis(
         ZH, text, "en", "zh", guesser=guesser
     )
+
+
+def test_character_classes_match_their_code_point_ranges():
+    """The regex classes flagging uses are exactly the documented Unicode ranges."""
+    from evals.metrics import flags as module
+
+    def han(code: int) -> bool:
+        return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
+                or 0x20000 <= code <= 0x3134F)
+
+    def cjk(code: int) -> bool:
+        return han(code) or 0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF
+
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        assert (module._HAN_RE.match(char) is not None) == han(code), hex(code)
+        assert (module._CJK_RE.match(char) is not None) == cjk(code), hex(code)
+
+
+TEXTS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300) | st.sampled_from(
+    [EN, ZH, "Bonjour à tous, voici une phrase française assez longue pour langid.",
+     "日本語の文章です。東京は日本の首都です。", "Das ist ein deutscher Satz mit einigen Wörtern darin."])
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(TEXTS, max_size=30))
+def test_batched_language_guesses_equal_single_ones(guesser, texts):
+    """classify_many walks langid's automaton for many texts at once; it must agree with classify."""
+    for text, (language, probability) in zip(texts, guesser.classify_many(texts)):
+        single_language, single_probability = guesser.classify(text)
+        assert language == single_language
+        assert probability == pytest.approx(single_probability, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pairs=st.lists(st.tuples(TEXTS, TEXTS, LANGS, LANGS), max_size=20))
+def test_flag_many_equals_flag_hypothesis_one_by_one(guesser, pairs):
+    sources, hypotheses, tgts, srcs = (list(column) for column in zip(*pairs)) if pairs else ([], [], [], [])
+    expected = [flag_hypothesis(s, h, t, o, guesser=guesser) for s, h, t, o in pairs]
+    assert flag_many(sources, hypotheses, tgts, srcs, guesser=guesser) == expected

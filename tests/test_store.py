@@ -558,3 +558,26 @@ def test_two_processes_write_one_sqlite_file_without_losses(db):
         with store.engine.connect() as conn:
             assert conn.execute(select(translations.c.id)).all().__len__() == 600
             assert conn.execute(select(runs.c.status)).scalar() == "running"
+
+
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",))) | st.sampled_from(
+    ["", " ", "引号\"和\\反斜杠", "\u2028\u0000\x7f", "naïve café"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(fields=st.dictionaries(st.text(min_size=1, max_size=12),
+                              st.none() | _TEXT | st.lists(_TEXT, max_size=4), max_size=8))
+def test_text_cache_key_equals_cache_key(fields):
+    """The fast key for string-valued mappings (translation and score keys) is the canonical one."""
+    from evals.store.cache import text_cache_key
+
+    assert text_cache_key(fields) == cache_key(fields)
+
+
+@settings(max_examples=200, deadline=None)
+@given(row=st.lists(st.integers(min_value=-2**62, max_value=2**62)
+                    | st.floats(allow_nan=False, allow_infinity=False), max_size=30))
+def test_stats_json_equals_canonical_json(row):
+    from evals.store.cache import stats_json
+
+    assert stats_json(row) == canonical_json(row)

@@ -136,9 +136,18 @@ def register(cli: click.Group) -> None:
               help="Use only the --system/--metric given, not the suite's own.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for TER.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Where translation and scoring run: this process, or a Ray cluster.")
+@click.option("--ray-address", default=None, metavar="ADDRESS",
+              help="Ray cluster to join (default: $RAY_ADDRESS, else a local Ray).")
+@click.option("--actors", type=click.IntRange(min=1), default=None,
+              help="Ray actors per system or metric (default: one per CPU of the cluster).")
+@click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0, show_default=True,
+              help="GPUs each Ray actor asks for (fractions share a GPU).")
 @db_option
 @format_option
-def run(suite, systems, metrics, only, jobs, quiet, db, fmt) -> None:
+def run(suite, systems, metrics, only, jobs, quiet, executor, ray_address, actors, gpus_per_actor, db,
+        fmt) -> None:
     """Translate a suite's corpora with its systems, score, store, print a leaderboard.
 
     SUITE is a built-in suite name (default: "default") or a YAML file. A re-run
@@ -146,6 +155,7 @@ def run(suite, systems, metrics, only, jobs, quiet, db, fmt) -> None:
     """
     from dataclasses import replace
 
+    from evals.executors import get_executor
     from evals.runner import Runner
     from evals.store import open_store
     from evals.suite import MetricRef, SystemRef, load_suite
@@ -161,8 +171,10 @@ def run(suite, systems, metrics, only, jobs, quiet, db, fmt) -> None:
         metrics=(extra_metrics if only and metrics else loaded.metrics + extra_metrics),
     )
     progress = RichProgress(quiet=quiet)
-    with open_store(db) as store:
-        result = Runner(store, progress=progress, jobs=jobs).run(loaded, argv=sys.argv[1:])
+    options = {"address": ray_address, "actors": actors, "gpus_per_actor": gpus_per_actor} \
+        if executor == "ray" else {}
+    with open_store(db) as store, contextlib.closing(get_executor(executor, **options)) as workers:
+        result = Runner(store, progress=progress, jobs=jobs, executor=workers).run(loaded, argv=sys.argv[1:])
         stats = result.stats
         progress.console.print(
             f"run {result.run_id}: translated {stats.translated} segments "

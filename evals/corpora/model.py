@@ -8,6 +8,7 @@ form is the line format of ``corpora/*.jsonl`` (schema in corpora/README.md);
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -18,9 +19,13 @@ SCRIPTS = ("zh-Hans", "zh-Hant", "Latn")
 LANGS = ("zh", "en")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
-    """One source segment, its reference if any, and where it came from."""
+    """One source segment, its reference if any, and where it came from.
+
+    Slotted: a million-segment corpus is a million of these in memory, and
+    slots save about 40% of each one.
+    """
 
     corpus: str
     doc_id: str
@@ -35,7 +40,8 @@ class Segment:
     score: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # Every field is a plain value, so no deep copy (asdict's) is needed; this runs per segment.
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_json(cls, obj: Any, path: str | None = None, line: int | None = None) -> "Segment":
@@ -75,17 +81,19 @@ class Segment:
         bead = obj.get("bead", "1-1")
         if not isinstance(bead, str):
             raise fail("must be a string", "bead")
+        # Interned: every segment of a corpus repeats these few values, and a
+        # million-segment corpus would otherwise hold a million copies of each.
         return cls(
-            corpus=obj["corpus"],
-            doc_id=obj["doc_id"],
+            corpus=sys.intern(obj["corpus"]),
+            doc_id=sys.intern(obj["doc_id"]),
             seg_id=obj["seg_id"],
             para=para,
             source=obj["source"],
             reference=reference,
-            src_lang=obj["src_lang"],
-            tgt_lang=obj["tgt_lang"],
-            script=obj["script"],
-            bead=bead,
+            src_lang=sys.intern(obj["src_lang"]),
+            tgt_lang=sys.intern(obj["tgt_lang"]),
+            script=sys.intern(obj["script"]),
+            bead=sys.intern(bead),
             score=score,
         )
 

@@ -105,6 +105,31 @@ def read_text(path: str | Path) -> DecodedText:
     )
 
 
+def decode_unicode(raw: bytes, where: str) -> str:
+    """Decode bytes that must be Unicode text (suites, hypothesis files); no legacy guessing.
+
+    UTF-8 with or without a BOM, or UTF-16/UTF-32 with a BOM (both are
+    unambiguous). Unlike ``read_text`` there is no GB18030/Big5 fallback: these
+    files are mostly ASCII or English, where such a guess cannot be checked.
+    Failures name the line and byte offset, and say what the bytes probably are.
+    """
+    for bom, encoding, codec in _BOMS:
+        if raw.startswith(bom):
+            return _decode_after_bom(raw, len(bom), encoding, codec, where)
+    _reject_nul(raw, where)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+        guess = _guess_encoding(raw)
+        raise InputError(
+            f"not valid UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset} ({exc.reason})",
+            path=where,
+            line=line_of_offset(raw, offset),
+            hint=f"it may be {guess}; re-save the file as UTF-8" if guess else "re-save the file as UTF-8",
+        ) from None
+
+
 def split_lines(text: str) -> list[str]:
     """Split ``\\n``-normalised text into lines; a final newline ends the last line.
 

@@ -248,17 +248,15 @@ def bootstrap_matrix(
         DEFAULT_RESAMPLES,
         DEFAULT_SEED,
         MIN_DOCUMENTS,
+        bootstrap_samples,
         choose_resampling,
-        draw_units,
         interval_bounds,
-        resampled_scores,
     )
     from evals.stats.paired import p_value
 
     rows = [metric.check_stats(s) for s in stats]
     resampling = choose_resampling(len(rows[0]), list(doc_ids), "auto", MIN_DOCUMENTS)
-    draws = draw_units(np.random.default_rng(DEFAULT_SEED), resampling.n_units, DEFAULT_RESAMPLES)
-    samples = [resampled_scores(metric, r, draws, resampling) for r in rows]
+    samples = bootstrap_samples(metric, rows, resampling, DEFAULT_RESAMPLES, DEFAULT_SEED)
     scores = [metric.score_from_stats(r) for r in rows]
     method = (f"paired bootstrap on pooled statistics ({DEFAULT_RESAMPLES} resamples of {resampling.unit}s, "
               f"seed {DEFAULT_SEED})")

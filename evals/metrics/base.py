@@ -52,7 +52,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.errors import InputError
+from evals.errors import InputError, NonFiniteScore
 
 LEVELS = ("segment", "document", "system")
 
@@ -244,3 +244,36 @@ def _group_rows(doc_ids: Sequence[str], n_rows: int) -> dict[str, list[int]]:
             )
         groups.setdefault(doc_id, []).append(index)
     return groups
+
+
+def check_finite(
+    metric_name: str,
+    values: Sequence[float],
+    segment_ids: Sequence[str],
+    *,
+    system: str | None = None,
+    corpus: str | None = None,
+    limit: int = 5,
+) -> None:
+    """Raise ``NonFiniteScore`` when any value is NaN or infinite, naming the segments.
+
+    ``values[i]`` is the score of segment ``segment_ids[i]`` (for a document or
+    system score pass its document id or the corpus name). Call it before the
+    values reach a cache or the store: a NaN cached as "no score" would be
+    served again on every re-run, and the run would look complete.
+    """
+    if len(values) != len(segment_ids):
+        raise InputError(f"{metric_name}: {len(values)} values for {len(segment_ids)} segments", field="stats")
+    bad = [(seg_id, float(value)) for seg_id, value in zip(segment_ids, values) if not math.isfinite(float(value))]
+    if not bad:
+        return
+    shown = ", ".join(f"'{seg_id}' ({value})" for seg_id, value in bad[:limit])
+    if len(bad) > limit:
+        shown += f" and {len(bad) - limit} more"
+    where = ", ".join(part for part in (f"system '{system}'" if system else "",
+                                       f"corpus '{corpus}'" if corpus else "") if part)
+    raise NonFiniteScore(
+        f"metric '{metric_name}' gave a non-finite score for {len(bad)} of {len(values)} segments"
+        + (f" ({where})" if where else "") + f": {shown}",
+        hint="the metric cannot score these inputs; a damaged or incompatible checkpoint?",
+    )

@@ -112,6 +112,7 @@ class LanguageGuesser:
 
     def __init__(self) -> None:
         self._identifier: Any = None
+        self._tables: Any = None
 
     def classify(self, text: str) -> tuple[str, float]:
         """(ISO 639-1 code, probability) of the most likely language."""
@@ -125,6 +126,50 @@ class LanguageGuesser:
         best = int(np.argmax(probabilities))
         return str(identifier.nb_classes[best]), float(probabilities[best])
 
+    def classify_many(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """``classify`` for many texts at once: langid's automaton run in lock-step.
+
+        langid walks a byte automaton in a Python loop, one byte at a time,
+        which made language checks the slowest part of flagging a large
+        corpus. Here every text of a chunk advances one byte per numpy step;
+        each (text, state) visit count then adds that state's precomputed
+        class scores (the sum of its output features' rows of ``nb_ptc``).
+        Same language and probability as ``classify`` (to 1e-9: only the
+        order of the float sums differs; tested).
+        """
+        import numpy as np
+
+        if not texts:
+            return []
+        identifier = self._load()
+        nextmove, state_scores = self._lockstep_tables()
+        classes = identifier.nb_classes
+        prior = identifier.nb_pc.astype(np.float64)
+        out: list[tuple[str, float]] = []
+        for start in range(0, len(texts), _LOCKSTEP_CHUNK):
+            scores = _lockstep_scores(texts[start:start + _LOCKSTEP_CHUNK], nextmove, state_scores) + prior
+            best = np.argmax(scores, axis=1)
+            with np.errstate(over="ignore"):
+                probability = 1.0 / np.exp(scores - scores[np.arange(len(best)), best][:, None]).sum(axis=1)
+            out += [(str(classes[b]), float(p)) for b, p in zip(best, probability)]
+        return out
+
+    def _lockstep_tables(self) -> tuple[Any, Any]:
+        """langid's transition table as an array, and each state's summed class scores."""
+        import numpy as np
+
+        if self._tables is None:
+            identifier = self._load()
+            nextmove = np.frombuffer(identifier.tk_nextmove, dtype=np.dtype(identifier.tk_nextmove.typecode))
+            n_states = len(nextmove) >> 8
+            ptc = identifier.nb_ptc.astype(np.float64)
+            state_scores = np.zeros((n_states, ptc.shape[1]), dtype=np.float64)
+            for state, features in identifier.tk_output.items():
+                for feature in features:  # a feature may repeat: each occurrence counts, as in langid
+                    state_scores[state] += ptc[feature]
+            self._tables = (nextmove.astype(np.int64), state_scores)
+        return self._tables
+
     def classify_reference(self, text: str) -> tuple[str, float]:
         """langid's own (dense, slow) classification, for parity checks."""
         language, probability = self._load().classify(text)
@@ -136,6 +181,42 @@ class LanguageGuesser:
 
             self._identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
         return self._identifier
+
+
+# Texts advanced together by ``classify_many`` (bounds its (texts x bytes) arrays).
+_LOCKSTEP_CHUNK = 512
+
+
+def _lockstep_scores(texts: Sequence[str], nextmove: Any, state_scores: Any) -> Any:
+    """Unnormalised class scores of each text (langid's ``instance2fv`` then ``@ nb_ptc``)."""
+    import numpy as np
+
+    encoded = [text.encode("utf-8") for text in texts]
+    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=len(encoded))
+    order = np.argsort(-lengths, kind="stable")  # longest first: live texts are a prefix
+    width = int(lengths.max(initial=0))
+    scores = np.zeros((len(texts), state_scores.shape[1]), dtype=np.float64)
+    if width == 0:
+        return scores
+    data = np.zeros((len(texts), width), dtype=np.int64)
+    for row, index in enumerate(order):
+        data[row, : lengths[index]] = np.frombuffer(encoded[index], dtype=np.uint8)
+    sorted_lengths = lengths[order]
+    visited = np.full((len(texts), width), -1, dtype=np.int64)
+    state = np.zeros(len(texts), dtype=np.int64)
+    for position in range(width):
+        live = int(np.searchsorted(-sorted_lengths, -position, side="left"))  # texts longer than position
+        state[:live] = nextmove[(state[:live] << 8) + data[:live, position]]
+        visited[:live, position] = state[:live]
+    rows = np.broadcast_to(np.arange(len(texts))[:, None], visited.shape)
+    mask = visited >= 0
+    keys = rows[mask] * state_scores.shape[0] + visited[mask]
+    unique, counts = np.unique(keys, return_counts=True)
+    text_rows, states = np.divmod(unique, state_scores.shape[0])
+    contributions = state_scores[states] * counts[:, None].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, text_rows[1:] != text_rows[:-1]])
+    scores[order[text_rows[starts]]] = np.add.reduceat(contributions, starts, axis=0)
+    return scores
 
 
 def flag_hypothesis(
@@ -182,10 +263,32 @@ def flag_many(
     if len(sources) != count:
         raise ValueError(f"{len(sources)} sources but {count} hypotheses")
     shared = guesser or LanguageGuesser()
-    return [
-        flag_hypothesis(source, hypothesis, target, origin, guesser=shared)
-        for source, hypothesis, target, origin in zip(sources, hypotheses, targets, origins)
-    ]
+    flag_lists: list[list[str]] = []
+    questions: list[tuple[int, str, frozenset[str]]] = []  # (hypothesis index, text, accepted)
+    for index, (source, hypothesis, target, origin) in enumerate(zip(sources, hypotheses, targets, origins)):
+        flags = _flags_before_langid(source, hypothesis, _base_language(target), _base_language(origin))
+        verdict = None if flags == [EMPTY] else _off_target_rule(hypothesis, _base_language(target))
+        if verdict is True:
+            flags.append(OFF_TARGET)
+        elif isinstance(verdict, tuple):
+            questions.append((index, *verdict))
+        flag_lists.append(flags)
+    guesses = shared.classify_many([text for _, text, _ in questions])
+    for (index, _, accepted), guess in zip(questions, guesses):
+        if _is_other(guess, accepted):
+            flag_lists[index].append(OFF_TARGET)
+    return flag_lists
+
+
+def _flags_before_langid(source: str, hypothesis: str, target: str, origin: str) -> list[str]:
+    """``flag_hypothesis``'s flags except off-target, which may need langid."""
+    if not hypothesis.strip():
+        return [EMPTY]
+    if is_untranslated(source, hypothesis, origin):
+        return [UNTRANSLATED]
+    if has_untranslated_span(source, hypothesis, target):
+        return [UNTRANSLATED_SPAN]
+    return []
 
 
 def flag_counts(flag_lists: Sequence[Sequence[str]]) -> dict[str, int]:
@@ -200,7 +303,7 @@ def flag_counts(flag_lists: Sequence[Sequence[str]]) -> dict[str, int]:
 def is_untranslated(source: str, hypothesis: str, src_lang: str) -> bool:
     """Equal to the source, or ≥ COPY_SHARE of its source-script text copied."""
     source_han = _han_chars(source)
-    letters = sum(1 for ch in source if ch.isalpha())
+    letters = _count_letters(source)
     if src_lang in ("zh", "ja") or (source_han and len(source_han) * 2 >= letters):
         if not source_han:
             return False  # only names/numbers to copy: copying them is right
@@ -221,7 +324,7 @@ def is_untranslated(source: str, hypothesis: str, src_lang: str) -> bool:
 def has_untranslated_span(source: str, hypothesis: str, tgt_lang: str) -> bool:
     """CJK characters in a non-CJK hypothesis; a long copied run in a Chinese one."""
     if tgt_lang not in CJK_TARGETS:
-        return any(_is_cjk(ch) for ch in hypothesis)
+        return _CJK_RE.search(hypothesis) is not None
     source_words = _latin_words(source)
     if len(source_words) < SPAN_MIN_WORDS:
         return False
@@ -232,49 +335,54 @@ def has_untranslated_span(source: str, hypothesis: str, tgt_lang: str) -> bool:
 
 def is_off_target(hypothesis: str, tgt_lang: str, guesser: LanguageGuesser) -> bool:
     """Mostly written in another language than ``tgt_lang`` (see module doc)."""
-    letters = [ch for ch in hypothesis if ch.isalpha()]
+    verdict = _off_target_rule(hypothesis, tgt_lang)
+    if isinstance(verdict, bool):
+        return verdict
+    text, accepted = verdict
+    return _other_language(text, accepted, guesser)
+
+
+def _off_target_rule(hypothesis: str, tgt_lang: str) -> bool | tuple[str, frozenset[str]]:
+    """The verdict, or the (text, accepted languages) langid must judge.
+
+    Split from the langid call so ``flag_many`` can send every langid
+    question of a batch to ``LanguageGuesser.classify_many`` at once.
+    """
+    letters = _count_letters(hypothesis)
     if not letters:
         return False  # numbers and punctuation: nothing to judge
     if tgt_lang == "zh":
-        han = sum(1 for ch in letters if _is_han(ch))
-        if han / len(letters) < ZH_MIN_HAN_SHARE:
+        han = sum(1 for ch in _han_chars(hypothesis) if ch.isalpha())
+        if han / letters < ZH_MIN_HAN_SHARE:
             return True
-        return han >= LANGID_MIN_HAN and _other_language(hypothesis, {"zh"}, guesser)
+        return (hypothesis, frozenset({"zh"})) if han >= LANGID_MIN_HAN else False
     if tgt_lang in CJK_TARGETS:
-        return len(letters) >= LANGID_MIN_HAN and _other_language(hypothesis, {tgt_lang}, guesser)
-    cjk = sum(1 for ch in letters if _is_cjk(ch))
-    if cjk / len(letters) >= OFF_TARGET_CJK_SHARE:
+        return (hypothesis, frozenset({tgt_lang})) if letters >= LANGID_MIN_HAN else False
+    cjk = _cjk_letters(hypothesis)
+    if cjk / letters >= OFF_TARGET_CJK_SHARE:
         return True
-    latin = sum(1 for ch in letters if _is_latin(ch))
-    if latin < LANGID_MIN_LETTERS:
+    if _latin_letters(hypothesis) < LANGID_MIN_LETTERS:
         return False
     # CJK text is judged by the share rule above; left in, it would sway langid.
-    rest = "".join(ch for ch in hypothesis if not _is_cjk(ch))
-    return _other_language(rest, {tgt_lang}, guesser)
+    return _CJK_RE.sub("", hypothesis), frozenset({tgt_lang})
 
 
-def _other_language(text: str, accepted: set[str], guesser: LanguageGuesser) -> bool:
-    language, probability = guesser.classify(text)
+def _other_language(text: str, accepted: frozenset[str], guesser: LanguageGuesser) -> bool:
+    return _is_other(guesser.classify(text), accepted)
+
+
+def _is_other(guess: tuple[str, float], accepted: frozenset[str]) -> bool:
+    language, probability = guess
     return language not in accepted and probability >= LANGID_MIN_PROB
 
 
 # --- character classes ---------------------------------------------------------------
 
 
-def _is_han(ch: str) -> bool:
-    code = ord(ch)
-    return (
-        0x4E00 <= code <= 0x9FFF
-        or 0x3400 <= code <= 0x4DBF
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x3134F
-    )
-
-
-def _is_cjk(ch: str) -> bool:
-    """Han, kana or Hangul: scripts no English sentence is written in."""
-    code = ord(ch)
-    return _is_han(ch) or 0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF
+_HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f"
+_HAN_RE = re.compile(f"[{_HAN}]")
+_CJK_RE = re.compile(f"[{_HAN}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
+_ASCII_LETTER_RE = re.compile("[A-Za-z]")
 
 
 def _is_latin(ch: str) -> bool:
@@ -282,7 +390,23 @@ def _is_latin(ch: str) -> bool:
 
 
 def _han_chars(text: str) -> list[str]:
-    return [ch for ch in text if _is_han(ch)]
+    return _HAN_RE.findall(text)
+
+
+def _count_letters(text: str) -> int:
+    return sum(map(str.isalpha, text))
+
+
+def _cjk_letters(text: str) -> int:
+    """CJK characters that are letters (kana punctuation such as ・ is in the ranges, not a letter)."""
+    return sum(1 for ch in _CJK_RE.findall(text) if ch.isalpha())
+
+
+def _latin_letters(text: str) -> int:
+    ascii_letters = len(_ASCII_LETTER_RE.findall(text))
+    if text.isascii():
+        return ascii_letters
+    return ascii_letters + sum(1 for ch in text if not ch.isascii() and ch.isalpha() and _is_latin(ch))
 
 
 def _squash(text: str) -> str:

@@ -76,14 +76,27 @@ TARGET_LANGS = ("en", "zh")
 _CHUNKS_PER_JOB = 4
 
 
+# Segments per call into sacrebleu. Its extraction first builds the n-gram
+# counters of *every* reference of the call, then walks the hypotheses; with
+# thousands of references alive at once, the garbage collector's full passes
+# and the memory traffic grow with the call, and large calls ran 1.5-1.9x
+# slower per segment than calls of a few hundred (BLEU, chrF++; measured).
+_SACREBLEU_CALL = 200
+
+
 def _extract_rows(
     sacre_metric: _SacreMetric, hyps: Sequence[str], refs: Sequence[str]
 ) -> list[list[int | float]]:
     """sacrebleu's statistics for each (hypothesis, reference) pair.
 
-    Module-level so worker processes can unpickle it.
+    Module-level so worker processes can unpickle it. Rows depend only on
+    their own segment, so splitting the call changes no value.
     """
-    return sacre_metric._extract_corpus_statistics(hyps, [refs])
+    rows: list[list[int | float]] = []
+    for start in range(0, len(hyps), _SACREBLEU_CALL):
+        end = start + _SACREBLEU_CALL
+        rows += sacre_metric._extract_corpus_statistics(hyps[start:end], [refs[start:end]])
+    return rows
 
 
 class SacrebleuMetric(Metric):

@@ -51,9 +51,11 @@ DEFAULT_LEVEL = 0.95
 MIN_DOCUMENTS = 10
 UNITS = ("auto", "segment", "document")
 
-# Resamples whose weight matrix is built and multiplied at once: bounds memory
-# to about CHUNK x n_segments x 8 bytes whatever the number of resamples.
+# Resamples whose draws and weight matrix are built and multiplied at once.
 _CHUNK = 256
+# ... but never more than this many drawn units at once (memory ~ 8 bytes each),
+# so a million-segment corpus resampled by segment stays bounded too.
+_MAX_DRAWN = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,52 @@ def resampled_scores(
     return out
 
 
+def bootstrap_samples(
+    metric: "Metric",
+    stats_list: Sequence[np.ndarray],
+    resampling: Resampling,
+    n_resamples: int,
+    seed: int,
+) -> list[np.ndarray]:
+    """Resampled scores of several systems on the *same* draws, streamed in chunks.
+
+    Equal to ``resampled_scores`` on ``draw_units(default_rng(seed), ...)``
+    (sacrebleu's draw): the generator's stream is consumed chunk by chunk in
+    the same order, so every draw is the same. Two things keep it linear in
+    memory for large corpora: draws are made a chunk of resamples at a time,
+    and with document resampling each document's rows are pooled once, so a
+    resample weighs documents instead of every segment. Pooling is exact for
+    count statistics (integers) and for integer-valued float statistics.
+    """
+    unit_rows = [_unit_stats(metric.check_stats(stats), resampling) for stats in stats_list]
+    rng = np.random.default_rng(seed)
+    chunk = max(1, min(_CHUNK, _MAX_DRAWN // max(1, resampling.n_units)))
+    outs = [np.empty(n_resamples, dtype=np.float64) for _ in unit_rows]
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        draws = rng.choice(resampling.n_units, size=(size, resampling.n_units), replace=True)
+        counts = _unit_counts(draws)
+        for out, rows in zip(outs, unit_rows):
+            out[start:start + size] = score_rows(metric, pooled(counts, rows), float32=True)
+    return outs
+
+
+def _unit_counts(draws: np.ndarray) -> np.ndarray:
+    """How often each unit is drawn in each resample, ``(resamples, units)``."""
+    rows, n_units = draws.shape
+    flat = (draws + np.arange(rows)[:, None] * n_units).ravel()
+    return np.bincount(flat, minlength=rows * n_units).reshape(rows, n_units)
+
+
+def _unit_stats(stats: np.ndarray, resampling: Resampling) -> np.ndarray:
+    """Statistics summed per resampling unit (segments are their own unit)."""
+    if resampling.unit == "segment":
+        return stats
+    out = np.zeros((resampling.n_units, stats.shape[1]), dtype=stats.dtype)
+    np.add.at(out, resampling.groups, stats)
+    return out
+
+
 def interval_bounds(samples: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
     """Percentile interval: the order statistics sacrebleu uses (``n // 40`` for 95%)."""
     _check_level(level)
@@ -357,9 +405,7 @@ def bootstrap_ci(
     _check_seed(seed)
     _check_level(level)
     resampling = choose_resampling(len(rows), doc_ids, unit, min_documents)
-    rng = np.random.default_rng(seed)
-    draws = draw_units(rng, resampling.n_units, n_resamples)
-    samples = resampled_scores(metric, rows, draws, resampling)
+    (samples,) = bootstrap_samples(metric, [rows], resampling, n_resamples, seed)
     low, high = interval_bounds(samples, level)
     return ConfidenceInterval(
         score=metric.score_from_stats(rows), low=low, high=high, mean=float(samples.mean()),

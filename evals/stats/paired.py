@@ -53,11 +53,10 @@ from evals.stats.bootstrap import (
     _check_count,
     _check_level,
     _check_seed,
+    bootstrap_samples,
     choose_resampling,
-    draw_units,
     interval_bounds,
     pooled,
-    resampled_scores,
     score_rows,
 )
 
@@ -134,9 +133,7 @@ def paired_bootstrap(
     _check_seed(seed)
     _check_level(level)
     resampling = choose_resampling(len(base), doc_ids, unit, min_documents)
-    draws = draw_units(np.random.default_rng(seed), resampling.n_units, n_resamples)
-    scores_base = resampled_scores(metric, base, draws, resampling)
-    scores_system = resampled_scores(metric, system, draws, resampling)
+    scores_base, scores_system = bootstrap_samples(metric, [base, system], resampling, n_resamples, seed)
     base_score, system_score = metric.score_from_stats(base), metric.score_from_stats(system)
     differences = np.abs(scores_system - scores_base)
     p = p_value(differences - differences.mean(), abs(base_score - system_score))

@@ -6,6 +6,6 @@ runner writes through and the reports read from.
 """
 
 from evals.store.api import Store, open_store
-from evals.store.cache import cache_key, canonical_json
+from evals.store.cache import cache_key, canonical_json, text_cache_key
 
-__all__ = ["Store", "open_store", "canonical_json", "cache_key"]
+__all__ = ["Store", "open_store", "canonical_json", "cache_key", "text_cache_key"]

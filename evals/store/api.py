@@ -15,27 +15,37 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
     Engine,
     Select,
     and_,
-    bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
 
 from evals.corpora.model import Segment
 from evals.errors import InputError, UsageError, did_you_mean
-from evals.store.cache import ScoreCache, TranslationCache, cache_key, canonical_json
+from evals.store.cache import (
+    ScoreCache,
+    TranslationCache,
+    cache_key,
+    canonical_json,
+    put_cache_rows,
+    score_cache_rows,
+    translation_cache_rows,
+)
 from evals.store.engine import (
     chunked,
     create_store_engine,
-    existing_values,
+    dialect_insert,
+    in_key_order,
+    insert_new,
     resolve_db_url,
     run_write,
     utc_now,
@@ -46,9 +56,11 @@ from evals.store.schema import (
     RUN_STATUSES,
     SCORE_LEVELS,
     runs,
+    score_cache,
     scores,
     segments,
     systems,
+    translation_cache,
     translations,
 )
 
@@ -63,6 +75,13 @@ PROVENANCE_KEYS = ("git_commit", "mteval_version", "package_versions")
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 _SCORE_REQUIRED = ("run_id", "system_id", "metric", "level", "value", "signature")
 _SCORE_FIELDS = {*_SCORE_REQUIRED, "corpus", "doc_id", "segment_id", "details"}
+
+
+class BatchWrite(NamedTuple):
+    """What one atomic batch wrote: result rows added or changed, and new cache entries."""
+
+    rows: int
+    cache_entries: int
 
 
 def segment_content_hash(segment: Segment) -> str:
@@ -184,7 +203,7 @@ class Store:
                 if key not in ids
             ]
             if missing:
-                conn.execute(insert(segments), missing)
+                insert_new(conn, segments, missing, _SEGMENT_IDENTITY)
                 ids = _segment_ids(conn, by_key)
             return ids
 
@@ -206,21 +225,21 @@ class Store:
         """
         params_json = canonical_json(params or {})
 
+        row = {
+            "run_id": run_id,
+            "name": name,
+            "spec": spec,
+            "revision": revision,
+            "params_json": params_json,
+            "info_json": canonical_json(info or {}),
+        }
+
         def work(conn: Connection) -> int:
             _require_run(conn, run_id)
+            insert_new(conn, systems, [row], ["run_id", "name"])  # a no-op if it is there already
             found = conn.execute(
                 select(systems).where(systems.c.run_id == run_id, systems.c.name == name)
-            ).first()
-            if found is None:
-                row = {
-                    "run_id": run_id,
-                    "name": name,
-                    "spec": spec,
-                    "revision": revision,
-                    "params_json": params_json,
-                    "info_json": canonical_json(info or {}),
-                }
-                return conn.execute(insert(systems).values(row)).inserted_primary_key[0]
+            ).one()
             if (found.spec, found.revision, found.params_json) != (spec, revision, params_json):
                 raise InputError(
                     f"system '{name}' is already in run {run_id} as {found.spec!r} "
@@ -241,33 +260,34 @@ class Store:
         Segments the system already has a translation for are skipped, so a
         batch replayed after a crash is harmless; the first hypothesis stays.
         """
-        now = utc_now()
-        batch: dict[int, dict[str, Any]] = {}
-        for segment_id, hypothesis, key, flags in rows:
-            row = {
-                "run_id": run_id,
-                "system_id": system_id,
-                "segment_id": segment_id,
-                "hypothesis": hypothesis,
-                "cache_key": key,
-                "flags_json": canonical_json(list(flags)),
-                "created_at": now,
-            }
-            previous = batch.setdefault(segment_id, row)
-            if previous["hypothesis"] != hypothesis or previous["flags_json"] != row["flags_json"]:
-                raise ValueError(f"segment {segment_id} appears twice in one batch, differently")
+        batch = _translation_rows(run_id, system_id, rows)
         if not batch:
             return 0
+        return run_write(self.engine, lambda conn: _write_translations(conn, run_id, system_id, batch))
 
-        def work(conn: Connection) -> int:
-            _require_system_in_run(conn, run_id, system_id)
-            done = existing_values(
-                conn, translations.c.segment_id, list(batch), translations.c.system_id == system_id
-            )
-            missing = [row for segment_id, row in batch.items() if segment_id not in done]
-            if missing:
-                conn.execute(insert(translations), missing)
-            return len(missing)
+    def add_translation_batch(
+        self,
+        run_id: int,
+        system_id: int,
+        rows: Iterable[TranslationRow],
+        cache_entries: Iterable[tuple[str, str, str]],
+    ) -> BatchWrite:
+        """Translation-cache entries and translation rows of one batch, in ONE transaction.
+
+        ``rows`` are as for ``add_translations`` and ``cache_entries`` as for
+        ``TranslationCache.put_many``; either may be empty. Both commit or
+        neither does, so after a crash the cache never holds hypotheses that
+        the run lacks (or the other way round), and a resume redoes exactly
+        the lost batch.
+        """
+        batch = _translation_rows(run_id, system_id, rows)
+        cached = translation_cache_rows(cache_entries)
+        if not batch and not cached:
+            return BatchWrite(0, 0)
+
+        def work(conn: Connection) -> BatchWrite:
+            new_entries = put_cache_rows(conn, translation_cache, cached)
+            return BatchWrite(_write_translations(conn, run_id, system_id, batch), new_entries)
 
         return run_write(self.engine, work)
 
@@ -291,34 +311,31 @@ class Store:
         re-running a scoring step replaces values instead of adding rows.
         A NaN value is stored as NULL ("not computable").
         """
-        batch: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for raw in rows:
-            row = _score_row(raw)
-            batch[_score_identity(row)] = row  # later rows in a batch win
+        batch = _score_batch(rows)
         if not batch:
             return 0
+        return run_write(self.engine, lambda conn: _write_scores(conn, batch))
 
-        def work(conn: Connection) -> int:
-            for run_id, system_id in {identity[:2] for identity in batch}:
-                _require_system_in_run(conn, run_id, system_id)
-            stored = _stored_scores(conn, batch)
-            inserts, updates = [], []
-            for identity, row in batch.items():
-                old = stored.get(identity)
-                if old is None:
-                    inserts.append(row)
-                elif any(getattr(old, k) != row[k] for k in _SCORE_UPDATABLE):
-                    updates.append({"b_id": old.id, **{f"b_{k}": row[k] for k in _SCORE_UPDATABLE}})
-            if inserts:
-                conn.execute(insert(scores), inserts)
-            if updates:
-                stmt = (
-                    update(scores)
-                    .where(scores.c.id == bindparam("b_id"))
-                    .values({k: bindparam(f"b_{k}") for k in _SCORE_UPDATABLE})
-                )
-                conn.execute(stmt, updates)
-            return len(inserts) + len(updates)
+    def add_score_batch(
+        self,
+        cache_entries: Iterable[tuple[str, str, float | None, Sequence[float]]],
+        score_rows: Iterable[dict[str, Any]],
+    ) -> BatchWrite:
+        """Score-cache entries and score rows of one scoring step, in ONE transaction.
+
+        ``cache_entries`` are as for ``ScoreCache.put_many`` and ``score_rows``
+        as for ``add_scores``; either may be empty. Every row is checked
+        before the transaction starts, and a failure inside it (say, a row
+        naming a segment that does not exist) rolls back both parts.
+        """
+        cached = score_cache_rows(cache_entries)
+        batch = _score_batch(score_rows)
+        if not batch and not cached:
+            return BatchWrite(0, 0)
+
+        def work(conn: Connection) -> BatchWrite:
+            new_entries = put_cache_rows(conn, score_cache, cached)
+            return BatchWrite(_write_scores(conn, batch) if batch else 0, new_entries)
 
         return run_write(self.engine, work)
 
@@ -582,6 +599,8 @@ def open_store(db: str | os.PathLike[str] | None = None) -> Store:
 # ---- helpers ----------------------------------------------------------------
 
 _SCORE_UPDATABLE = ("value", "signature", "details_json", "doc_id", "segment_id")
+_SCORE_IDENTITY = ("run_id", "system_id", "metric", "level", "corpus", "scope")
+_SEGMENT_IDENTITY = ("corpus", "seg_id", "content_hash")
 
 
 def _as_utc(moment: datetime | None) -> datetime | None:
@@ -730,27 +749,65 @@ def _score_identity(row: dict[str, Any]) -> tuple[Any, ...]:
     return (row["run_id"], row["system_id"], row["metric"], row["level"], row["corpus"], row["scope"])
 
 
-def _stored_scores(
-    conn: Connection, batch: dict[tuple[Any, ...], dict[str, Any]]
-) -> dict[tuple[Any, ...], Any]:
-    """Stored rows sharing an identity with the batch, looked up group by group."""
-    groups: dict[tuple[Any, ...], list[str]] = {}
-    for identity in batch:
-        groups.setdefault(identity[:5], []).append(identity[5])
-    stored: dict[tuple[Any, ...], Any] = {}
-    for (run_id, system_id, metric, level, corpus), scopes in groups.items():
-        for chunk in chunked(scopes):
-            query = select(scores.c.id, scores.c.scope, *(scores.c[k] for k in _SCORE_UPDATABLE)).where(
-                scores.c.run_id == run_id,
-                scores.c.system_id == system_id,
-                scores.c.metric == metric,
-                scores.c.level == level,
-                scores.c.corpus == corpus,
-                scores.c.scope.in_(chunk),
-            )
-            for row in conn.execute(query):
-                stored[(run_id, system_id, metric, level, corpus, row.scope)] = row
-    return stored
+def _score_batch(rows: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Checked score rows by identity; a later row with the same identity wins."""
+    batch: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for raw in rows:
+        row = _score_row(raw)
+        batch[_score_identity(row)] = row
+    return batch
+
+
+def _write_scores(conn: Connection, batch: dict[tuple[Any, ...], dict[str, Any]]) -> int:
+    """Upsert score rows in bulk; return how many were inserted or actually changed.
+
+    ``INSERT ... ON CONFLICT (identity) DO UPDATE ... WHERE changed`` instead of
+    looking rows up first: one round of bulk statements however large the
+    batch, no race between the lookup and the write, and rows whose stored
+    values are identical are left alone (and not counted).
+    """
+    for run_id, system_id in {identity[:2] for identity in batch}:
+        _require_system_in_run(conn, run_id, system_id)
+    stmt = dialect_insert(conn, scores)
+    changed = or_(*(scores.c[k].is_distinct_from(stmt.excluded[k]) for k in _SCORE_UPDATABLE))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[scores.c[k] for k in _SCORE_IDENTITY],
+        set_={k: stmt.excluded[k] for k in _SCORE_UPDATABLE},
+        where=changed,
+    ).returning(scores.c.id)
+    return len(conn.execute(stmt, in_key_order(list(batch.values()), _SCORE_IDENTITY)).all())
+
+
+def _translation_rows(
+    run_id: int, system_id: int, rows: Iterable[TranslationRow]
+) -> list[dict[str, Any]]:
+    """Checked translation rows, one per segment (a segment twice, differently, is an error)."""
+    now = utc_now()
+    batch: dict[int, dict[str, Any]] = {}
+    for segment_id, hypothesis, key, flags in rows:
+        row = {
+            "run_id": run_id,
+            "system_id": system_id,
+            "segment_id": segment_id,
+            "hypothesis": hypothesis,
+            "cache_key": key,
+            "flags_json": canonical_json(list(flags)),
+            "created_at": now,
+        }
+        previous = batch.setdefault(segment_id, row)
+        if previous["hypothesis"] != hypothesis or previous["flags_json"] != row["flags_json"]:
+            raise ValueError(f"segment {segment_id} appears twice in one batch, differently")
+    return list(batch.values())
+
+
+def _write_translations(
+    conn: Connection, run_id: int, system_id: int, rows: list[dict[str, Any]]
+) -> int:
+    """Insert the rows for segments the system has no translation of yet; return how many."""
+    if not rows:
+        return 0
+    _require_system_in_run(conn, run_id, system_id)
+    return insert_new(conn, translations, rows, ["system_id", "segment_id"])
 
 
 def _scores_query(run_id: int) -> Select:

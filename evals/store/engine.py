@@ -17,16 +17,21 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Engine, create_engine, event, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
-from evals.errors import InputError
+from evals.errors import InputError, Unavailable
 
 ENV_VAR = "MTEVAL_DB"
+BACKENDS = ("sqlite", "postgresql")
+# Plain postgresql:// means psycopg2 to SQLAlchemy; mteval ships (and tests) psycopg 3.
+_PG_DRIVER = "postgresql+psycopg"
+_PG_INSTALL_HINT = "pip install 'mteval[postgres]' (psycopg 3)"
+PG_CONNECT_TIMEOUT_S = 10
 DEFAULT_PATH = Path("results") / "mteval.db"
 BUSY_TIMEOUT_S = 30
 # Execution option that marks a connection's next transaction as a writer.
@@ -34,6 +39,8 @@ _WRITE_OPTION = "mteval_write"
 CONFLICT_ATTEMPTS = 3
 # Largest IN (...) list we send: well under SQLite's bound-parameter limit.
 IN_CHUNK = 500
+# PostgreSQL SQLSTATEs that mean "try the transaction again": serialization failure, deadlock.
+_PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 T = TypeVar("T")
 
@@ -45,6 +52,7 @@ def resolve_db_url(db: str | os.PathLike[str] | None = None) -> str:
     with an absolute path (so the URL means the same thing from any directory).
     The parent directory of a SQLite file is created, because a fresh checkout
     has no ``results/`` yet and SQLite's own error for that is cryptic.
+    ``postgresql://`` and ``postgres://`` (no driver named) select psycopg 3.
     """
     if db is not None and str(db).strip():
         raw, origin = str(db).strip(), "--db"
@@ -56,10 +64,20 @@ def resolve_db_url(db: str | os.PathLike[str] | None = None) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise InputError(f"not a database URL or file path: {raw!r}", field=origin) from exc
+        raise InputError(f"not a database URL or file path: {_masked(raw)!r}", field=origin) from exc
+    if parsed.drivername in ("postgres", "postgresql"):
+        return parsed.set(drivername=_PG_DRIVER).render_as_string(hide_password=False)
     if parsed.get_backend_name() == "sqlite" and not _is_memory(parsed.database):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     return url
+
+
+def _masked(raw: str) -> str:
+    """``raw`` with the password of a URL replaced by ***, for error messages."""
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except ArgumentError:
+        return raw.split("@", 1)[-1] if "@" in raw else raw
 
 
 def _sqlite_url_for_path(path: Path) -> str:
@@ -71,10 +89,22 @@ def _is_memory(database: str | None) -> bool:
 
 
 def create_store_engine(url: str) -> Engine:
-    """An Engine for ``url`` with the per-backend settings the store relies on."""
+    """An Engine for ``url`` with the per-backend settings the store relies on.
+
+    A server database is connected to once here, so a wrong host, a stopped
+    server or a missing driver is one clear line before any work starts
+    instead of a traceback in the middle of a run.
+    """
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise InputError(
+            f"unsupported results database {parsed.render_as_string(hide_password=True)!r}",
+            field="--db",
+            hint="use a SQLite file or a postgresql:// URL",
+        )
+    if backend == "postgresql":
+        return _server_engine(parsed)
     if _is_memory(parsed.database):
         # One shared connection, or every checkout would see a new empty database.
         engine = create_engine(
@@ -84,6 +114,28 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _server_engine(parsed: URL) -> Engine:
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(
+            parsed, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        )
+    except (ImportError, NoSuchModuleError) as exc:
+        raise InputError(
+            f"no driver for the results database {shown}: {exc}", field="--db", hint=_PG_INSTALL_HINT
+        ) from exc
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        raise Unavailable(f"cannot connect to the results database {shown}", hint=reason) from exc
     return engine
 
 
@@ -111,8 +163,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A connection inside one transaction that commits on success, rolls back on error.
 
     On SQLite the write lock is taken at BEGIN, so a read-then-insert inside
-    the block cannot race another process; on PostgreSQL callers still guard
-    against unique-key races (see ``run_write``).
+    the block cannot race another process. PostgreSQL runs writers side by
+    side (READ COMMITTED), so writes there are race-free by construction:
+    ``insert_new`` / ON CONFLICT instead of read-then-insert, and
+    ``run_write`` retries the rare transaction the server aborts.
     """
     with engine.connect() as conn:
         conn.execution_options(**{_WRITE_OPTION: True})
@@ -123,7 +177,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = CONFLICT_ATTEMPTS) -> T:
     """Run ``work`` in one write transaction; rerun it if a concurrent writer won a race.
 
-    ``work`` must be written as "read what exists, insert what is missing", so
+    ``work`` must be idempotent ("insert what is missing", ``insert_new``), so
     a rerun after another process inserted the same unique key is a no-op for
     those rows instead of an error. Genuine integrity bugs (a foreign key to a
     row that does not exist) fail the same way every time and are re-raised.
@@ -132,10 +186,57 @@ def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = C
         try:
             with write_transaction(engine) as conn:
                 return work(conn)
-        except IntegrityError:
-            if attempt == attempts:
+        except DBAPIError as exc:
+            if attempt == attempts or not _worth_retrying(exc):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _worth_retrying(exc: DBAPIError) -> bool:
+    """A lost race: a unique key taken meanwhile, or PostgreSQL breaking a deadlock/serialization conflict."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _PG_RETRY_SQLSTATES
+
+
+def insert_new(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str]
+) -> int:
+    """Insert ``rows`` except those whose ``unique`` columns are already stored; return how many went in.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` sent in bulk (SQLAlchemy packs
+    the rows into multi-row VALUES statements) instead of read-then-insert:
+    on PostgreSQL under READ COMMITTED another process can insert the same
+    key between our read and our insert, and this form makes that race a no-op
+    rather than a unique violation. The first value stored for a key is kept.
+    """
+    if not rows:
+        return 0
+    stmt = dialect_insert(conn, table).on_conflict_do_nothing(
+        index_elements=[table.c[name] for name in unique]
+    )
+    pk = list(table.primary_key.columns)[0]
+    return len(conn.execute(stmt.returning(pk), in_key_order(rows, unique)).all())
+
+
+def in_key_order(rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> list[dict[str, Any]]:
+    """``rows`` sorted by their unique key, so every writer takes row locks in the same order.
+
+    On PostgreSQL an insert that meets another transaction's uncommitted row
+    with the same key waits for it; two writers inserting overlapping keys
+    in opposite orders would wait for each other (a deadlock, which the
+    server breaks by failing one of them).
+    """
+    return sorted(rows, key=lambda row: tuple(row[name] for name in unique))
+
+
+def dialect_insert(conn: Connection, table: Table):
+    """The backend's own INSERT construct, which knows ON CONFLICT (both backends spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
@@ -147,14 +248,3 @@ def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 def utc_now() -> datetime:
     """The timestamp stored in ``created_at`` columns (always UTC)."""
     return datetime.now(timezone.utc)
-
-
-def existing_values(
-    conn: Connection, column: ColumnElement, values: Sequence[T], *where: ColumnElement[bool]
-) -> set[T]:
-    """Which of ``values`` already appear in ``column`` (rows also matching ``where``)."""
-    found: set[T] = set()
-    for chunk in chunked(values):
-        query = select(column).where(column.in_(chunk), *where)
-        found.update(conn.execute(query).scalars())
-    return found

@@ -42,7 +42,9 @@ else the requested ones. Ids can be qualified:
    ``InputError`` naming the first few ids, with line numbers.
 
 The file is read and parsed once, when the system is built, so a broken file
-fails before any model runs; ``revision`` is the sha256 of its bytes.
+fails before any model runs; ``revision`` is the sha256 of its bytes. It must
+be UTF-8 (UTF-16/32 only with a byte-order mark): other bytes are an error
+naming the line and byte offset, never a guess.
 """
 
 from __future__ import annotations
@@ -116,15 +118,29 @@ class FileSystem(System):
         self.format = _choose_format(self.path, format)
         data = _read_bytes(self.path)
         self.sha256 = hashlib.sha256(data).hexdigest()
+        self._parse(data)  # now, so a broken file fails before any model runs; the result is dropped
+        self._records: list[HypothesisRecord] | None = None
+        self._lines: list[str] | None = None
+
+    def _parse(self, data: bytes) -> tuple[list[HypothesisRecord], list[str]]:
         text = _decode(data, self.path)
-        self._records: list[HypothesisRecord] = []
-        self._lines: list[str] = []
         if self.format == "jsonl":
-            self._records = parse_jsonl(text, self.path)
-        else:
-            self._lines = split_lines(text)
+            return parse_jsonl(text, self.path), []
+        return [], split_lines(text)
+
+    def _load(self) -> None:
+        """Parse the file again on first use (holding every file system's parse from the start would
+        multiply a large run's memory by the number of systems); it must not have changed since."""
+        if self._records is not None:
+            return
+        data = _read_bytes(self.path)
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise InputError("hypotheses file changed during the run", path=self.path,
+                             hint="run again to use the new file")
+        self._records, self._lines = self._parse(data)
 
     def translate(self, segments: list[Segment], context: TranslationContext | None = None) -> list[str]:
+        self._load()
         known = _known_segments(segments, context)
         if self.format == "text":
             return self._translate_text(segments, context if known is not segments else None)
@@ -181,11 +197,10 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(data: bytes, path: Path) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8", path=path, line=line, hint="re-save the file as UTF-8") from None
+    """UTF-8 (or UTF-16/32 with a BOM); anything else names the line and byte offset."""
+    from evals.corpora.reading import decode_unicode
+
+    return decode_unicode(data, str(path))
 
 
 def split_lines(text: str) -> list[str]:

@@ -1,0 +1,35 @@
+"""The default executor: everything in this process, batch after batch.
+
+Metrics parallelise themselves where it pays (TER's statistics use every
+core), so the local executor adds nothing on top: it is the reference the
+distributed executor must agree with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from evals.corpora.model import Segment
+from evals.executors.base import Executor, MetricJob, SystemJob
+
+
+class LocalExecutor(Executor):
+    name = "local"
+
+    def translate(
+        self, job: SystemJob, system, batches: Sequence[Sequence[Segment]], context
+    ) -> Iterator[tuple[int, list[str]]]:
+        for index, batch in enumerate(batches):
+            yield index, system.translate(list(batch), context)
+
+    def segment_stats(
+        self,
+        job: MetricJob,
+        metric,
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        sources: Sequence[str] | None,
+    ) -> np.ndarray:
+        return metric.segment_stats(hyps, refs, sources=sources)
