@@ -30,6 +30,7 @@ from evals.errors import InputError, Unavailable
 from evals.suite import MetricRef, Suite, SystemRef
 
 
+LEXICAL_METRICS = ("bleu", "chrf", "chrf++", "ter")
 # Segments per cache lookup and per committed batch of cached translations.
 TRANSLATION_CACHE_BATCH = 5000
 # Segments per committed batch of metric statistics (and per executor call).
@@ -242,10 +243,9 @@ class Runner:
         done = self.store.translations_done(run_id, system_id)
         hypotheses: dict[str, list[str | None]] = {}
         for corpus, segments in corpora.items():
-            position = {id(s): i for i, s in enumerate(segments)}
             found: list[str | None] = [None] * len(segments)
             hypotheses[corpus] = found
-            wanted = [s for s in segments if supports(system, s)]
+            wanted = [i for i, s in enumerate(segments) if supports(system, s)]  # positions in the corpus
             if len(wanted) < len(segments):
                 self._notice(result, f"{system.name}: skipped {len(segments) - len(wanted)} segments of "
                                      f"{corpus} ({segments[0].src_lang}→{segments[0].tgt_lang} is not a "
@@ -253,21 +253,24 @@ class Runner:
             if not wanted:
                 continue
             keys = [
-                text_cache_key(translation_key(system_key, s, [p.source for p in context.get().previous(s, n_context)]
-                                          if n_context else (), by_segment=system.keyed_by_segment))
-                for s in wanted
+                text_cache_key(translation_key(
+                    system_key, segments[i],
+                    [p.source for p in context.get().previous(segments[i], n_context)] if n_context else (),
+                    by_segment=system.keyed_by_segment))
+                for i in wanted
             ]
-            missing: list[tuple[Segment, str]] = []
+            missing: list[tuple[int, str]] = []  # (position, key)
             for start in range(0, len(wanted), TRANSLATION_CACHE_BATCH):
                 chunk = list(zip(wanted[start:start + TRANSLATION_CACHE_BATCH],
                                  keys[start:start + TRANSLATION_CACHE_BATCH]))
                 cached = self.store.translation_cache.get_many([k for _, k in chunk])
-                hits = [(s, cached[k], k) for s, k in chunk if k in cached]
+                hits = [(i, cached[k], k) for i, k in chunk if k in cached]
                 result.stats.translations_cached += len(hits)
-                self._record(run_id, system_id, system.spec, hits, segment_ids, done, cache=False)
-                for s, hyp, _ in hits:
-                    found[position[id(s)]] = hyp
-                missing += [(s, k) for s, k in chunk if k not in cached]
+                self._record(run_id, system_id, system.spec, [(segments[i], hyp, k) for i, hyp, k in hits],
+                             segment_ids, done, cache=False)
+                for i, hyp, _ in hits:
+                    found[i] = hyp
+                missing += [(i, k) for i, k in chunk if k not in cached]
             del keys
             size = system.max_batch_size or len(missing) or 1
             if batch_size and system.max_batch_size:
@@ -276,17 +279,22 @@ class Runner:
             with self.progress.task(f"{system.name} · {corpus}", len(missing)) as advance:
                 if batches:
                     outputs_by_batch = executor.translate(
-                        job, system, [[s for s, _ in batch] for batch in batches], context.get())
+                        job, system, [[segments[i] for i, _ in batch] for batch in batches], context.get())
                     for index, outputs in outputs_by_batch:
                         batch = batches[index]
-                        outputs = check_outputs(system, [s for s, _ in batch], outputs)
-                        self._record(run_id, system_id, system.spec,
-                                     [(s, hyp, k) for (s, k), hyp in zip(batch, outputs)],
-                                     segment_ids, done, cache=True)
-                        for (s, _), hyp in zip(batch, outputs):
-                            found[position[id(s)]] = hyp
-                        result.stats.translated += len(batch)
-                        advance(len(batch))
+                        outputs = check_outputs(system, [segments[i] for i, _ in batch], outputs)
+                        # A system without a batch limit (file:) answers a whole corpus at once;
+                        # flags and writes still go in bounded, separately committed pieces.
+                        for start in range(0, len(batch), TRANSLATION_CACHE_BATCH):
+                            piece = batch[start:start + TRANSLATION_CACHE_BATCH]
+                            hyps = outputs[start:start + TRANSLATION_CACHE_BATCH]
+                            self._record(run_id, system_id, system.spec,
+                                         [(segments[i], hyp, k) for (i, k), hyp in zip(piece, hyps)],
+                                         segment_ids, done, cache=True)
+                            for (i, _), hyp in zip(piece, hyps):
+                                found[i] = hyp
+                            result.stats.translated += len(piece)
+                            advance(len(piece))
         return system_id, hypotheses
 
     def _record(self, run_id, system_id, spec, batch, segment_ids, done, cache: bool) -> None:
@@ -326,14 +334,13 @@ class Runner:
     # --- metrics ---------------------------------------------------------------------------
 
     def _check_metric_names(self, metrics: list[MetricRef]) -> None:
-        from evals.metrics import available_metrics
+        """Unknown names and bad options of cheap metrics fail before a run is created."""
+        from evals.metrics import available_metrics, get_metric
 
         names = available_metrics()
         for ref in metrics:
             base = ref.name.split(":", 1)[0]
-            if base not in names:
-                from evals.metrics import get_metric
-
+            if base not in names or base in LEXICAL_METRICS:
                 get_metric(ref.name, **ref.options)  # raises InputError with a suggestion
 
     def _metric(self, ref: MetricRef, tgt_lang: str):
@@ -359,7 +366,7 @@ class Runner:
 
     def _metric_options(self, ref: MetricRef, tgt_lang: str) -> dict[str, Any]:
         options = dict(ref.options)
-        if ref.name in ("bleu", "chrf", "chrf++", "ter"):
+        if ref.name in LEXICAL_METRICS:
             options.setdefault("target_lang", tgt_lang)
             if ref.name == "ter" and self.jobs:
                 options.setdefault("n_jobs", self.jobs)

@@ -44,7 +44,6 @@ from evals.store.engine import (
     chunked,
     create_store_engine,
     dialect_insert,
-    in_key_order,
     insert_new,
     resolve_db_url,
     run_write,
@@ -203,7 +202,7 @@ class Store:
                 if key not in ids
             ]
             if missing:
-                insert_new(conn, segments, missing, _SEGMENT_IDENTITY)
+                insert_new(conn, segments, missing, _SEGMENT_IDENTITY, keep_order=True)
                 ids = _segment_ids(conn, by_key)
             return ids
 
@@ -775,7 +774,7 @@ def _write_scores(conn: Connection, batch: dict[tuple[Any, ...], dict[str, Any]]
         set_={k: stmt.excluded[k] for k in _SCORE_UPDATABLE},
         where=changed,
     ).returning(scores.c.id)
-    return len(conn.execute(stmt, in_key_order(list(batch.values()), _SCORE_IDENTITY)).all())
+    return len(conn.execute(stmt, list(batch.values())).all())
 
 
 def _translation_rows(
@@ -807,7 +806,7 @@ def _write_translations(
     if not rows:
         return 0
     _require_system_in_run(conn, run_id, system_id)
-    return insert_new(conn, translations, rows, ["system_id", "segment_id"])
+    return insert_new(conn, translations, rows, ["system_id", "segment_id"], keep_order=True)
 
 
 def _scores_query(run_id: int) -> Select:

@@ -200,7 +200,8 @@ def _worth_retrying(exc: DBAPIError) -> bool:
 
 
 def insert_new(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str]
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], unique: Sequence[str],
+    keep_order: bool = False,
 ) -> int:
     """Insert ``rows`` except those whose ``unique`` columns are already stored; return how many went in.
 
@@ -209,6 +210,11 @@ def insert_new(
     on PostgreSQL under READ COMMITTED another process can insert the same
     key between our read and our insert, and this form makes that race a no-op
     rather than a unique violation. The first value stored for a key is kept.
+
+    ``keep_order`` inserts in the caller's order instead of key order: rows
+    whose ids readers rely on for corpus order (segments, translations,
+    scores) keep it. Writers of those tables insert a corpus in the same order
+    anyway, and a deadlock that an unusual order might cause is retried.
     """
     if not rows:
         return 0
@@ -216,7 +222,7 @@ def insert_new(
         index_elements=[table.c[name] for name in unique]
     )
     pk = list(table.primary_key.columns)[0]
-    return len(conn.execute(stmt.returning(pk), in_key_order(rows, unique)).all())
+    return len(conn.execute(stmt.returning(pk), list(rows) if keep_order else in_key_order(rows, unique)).all())
 
 
 def in_key_order(rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> list[dict[str, Any]]:
