@@ -379,3 +379,17 @@ def test_stats_json_types():
         bleu.stats_from_json(bleu_row[:-1])
     with pytest.raises(InputError, match="not a number"):
         ter.stats_from_json([True, 2.0])
+
+
+@pytest.mark.parametrize("name", ["bleu", "chrf", "chrf++", "ter"])
+def test_streamed_statistics_equal_one_call(name):
+    """The runner streams statistics chunk by chunk from one worker pool; rows must not change."""
+    rng = random.Random(5)
+    words = "the of a talks Trump said Monday peace Ukraine Russia ceasefire two hour call".split()
+    refs = [" ".join(rng.choices(words, k=rng.randint(1, 20))) for _ in range(900)]
+    hyps = [" ".join(rng.choices(words, k=rng.randint(0, 20))) for _ in range(900)]
+    metric = get_metric(name, n_jobs=2, min_parallel_segments=1)
+    chunks = list(metric.iter_segment_stats(hyps, refs, chunk_size=128))
+    assert [start for start, _ in chunks] == sorted(start for start, _ in chunks)
+    assert all(len(rows) <= 128 for _, rows in chunks)
+    assert np.array_equal(np.vstack([rows for _, rows in chunks]), metric.segment_stats(hyps, refs))

@@ -51,7 +51,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from typing import Any
@@ -176,6 +177,50 @@ class SacrebleuMetric(Metric):
             return np.empty((0, self.n_stats), dtype=self.stats_dtype)
         rows = self._extract(hyps, refs)
         return np.array(rows, dtype=self.stats_dtype).reshape(len(hyps), self.n_stats)
+
+    def iter_segment_stats(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        *,
+        sources: Sequence[str] | None = None,
+        chunk_size: int = 5000,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``segment_stats`` in order, ``(start, rows)`` at most ``chunk_size`` at a time, streamed.
+
+        One worker pool serves the whole input and keeps a few chunks in
+        flight, so the caller stores chunk *k* while the workers extract
+        *k + 1*: on a large corpus the writes no longer wait for the
+        statistics or the other way round. Rows equal ``segment_stats``'s.
+        """
+        hyps, refs = _check_segments(self.name, hyps, refs)
+        chunk_size = max(1, int(chunk_size))
+        n_jobs = self.n_jobs if len(hyps) >= self.min_parallel_segments else 1
+        if n_jobs == 1:
+            for start in range(0, len(hyps), chunk_size):
+                rows = _extract_rows(self._corpus, hyps[start:start + chunk_size], refs[start:start + chunk_size])
+                yield start, self._as_array(rows)
+            return
+        size = min(chunk_size, self.chunk_size or math.ceil(len(hyps) / (n_jobs * _CHUNKS_PER_JOB)))
+        starts = iter(range(0, len(hyps), size))
+        in_flight: deque[tuple[int, Any]] = deque()
+        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+            def submit() -> None:
+                start = next(starts, None)
+                if start is not None:
+                    in_flight.append((start, pool.submit(_extract_rows, self._corpus, hyps[start:start + size],
+                                                         refs[start:start + size])))
+
+            for _ in range(2 * n_jobs):
+                submit()
+            while in_flight:
+                start, future = in_flight.popleft()
+                rows = future.result()
+                submit()
+                yield start, self._as_array(rows)
+
+    def _as_array(self, rows: list[list[int | float]]) -> np.ndarray:
+        return np.array(rows, dtype=self.stats_dtype).reshape(len(rows), self.n_stats)
 
     def _extract(self, hyps: list[str], refs: list[str]) -> list[list[int | float]]:
         """Rows in input order, from worker processes when that pays off."""
