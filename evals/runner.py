@@ -487,18 +487,18 @@ class Runner:
         """Score rows of one metric, system and corpus, committed in batches (segments first)."""
         base = {"run_id": run_id, "system_id": system_id, "metric": metric_name,
                 "signature": levels.signature, "corpus": corpus}
-        for start in range(0, len(usable), self.score_batch):
-            rows = []
-            for i in range(start, min(start + self.score_batch, len(usable))):
-                s = usable[i]
-                row = base | {"level": "segment", "doc_id": s.doc_id,
-                              "segment_id": segment_ids[(s.corpus, s.seg_id)], "value": _finite(levels.segment[i])}
-                if i in seg_details:
-                    row["details"] = seg_details[i]
-                rows.append(row)
-            self.store.add_score_batch([], rows)
-        rows = [base | {"level": "document", "doc_id": doc, "value": _finite(v)}
-                for doc, v in levels.document.items()]
+        rows: list[dict[str, Any]] = []
+        for i, s in enumerate(usable):
+            row = base | {"level": "segment", "doc_id": s.doc_id,
+                          "segment_id": segment_ids[(s.corpus, s.seg_id)], "value": _finite(levels.segment[i])}
+            if i in seg_details:
+                row["details"] = seg_details[i]
+            rows.append(row)
+            if len(rows) == self.score_batch:
+                self.store.add_score_batch([], rows)
+                rows = []
+        rows += [base | {"level": "document", "doc_id": doc, "value": _finite(v)}
+                 for doc, v in levels.document.items()]
         rows.append(base | {"level": "system", "value": _finite(levels.system),
                             "details": {"segments": len(usable), **details}})
         self.store.add_score_batch([], rows)

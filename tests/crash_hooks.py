@@ -9,8 +9,9 @@ tests do not depend on the runner's or the store's method names:
 
 * ``translate:BACKEND:N`` — on entering the Nth ``translate`` call of the
   ``gloss`` or ``copy`` system class (batches 1..N-1 are done);
-* ``segment_stats:METRIC:N`` — on entering the Nth ``segment_stats`` call of
-  the sacrebleu-backed metric named METRIC (``bleu``, ``chrf``, ``ter``);
+* ``segment_stats:METRIC:N`` — on entering the Nth request for statistics
+  (``segment_stats`` or ``iter_segment_stats``) of the sacrebleu-backed metric
+  named METRIC (``bleu``, ``chrf``, ``ter``);
 * ``insert:TABLE:N`` or ``insert:TABLE:N:after=OTHER`` — right after the Nth
   INSERT statement into TABLE has executed, before its transaction commits
   (with ``after=OTHER``, only INSERTs after the first one into OTHER count, e.g.
@@ -66,18 +67,27 @@ def hook_translate(backend: str, nth: int) -> None:
 
 
 def hook_segment_stats(metric: str, nth: int) -> None:
+    """Counts requests for statistics, whichever entry point the runner uses (one call or streamed)."""
     from evals.metrics.lexical import SacrebleuMetric
 
-    original, calls = SacrebleuMetric.segment_stats, [0]
+    original, original_iter, calls = SacrebleuMetric.segment_stats, SacrebleuMetric.iter_segment_stats, [0]
 
-    def segment_stats(self, hyps, refs, *, sources=None):
+    def count(self, hyps) -> None:
         if self.name == metric:
             calls[0] += 1
             if calls[0] == nth:
                 die(point=f"segment_stats:{metric}", call=calls[0], segments=len(hyps))
+
+    def segment_stats(self, hyps, refs, *, sources=None):
+        count(self, hyps)
         return original(self, hyps, refs, sources=sources)
 
+    def iter_segment_stats(self, hyps, refs, *, sources=None, **options):
+        count(self, hyps)
+        return original_iter(self, hyps, refs, sources=sources, **options)
+
     SacrebleuMetric.segment_stats = segment_stats
+    SacrebleuMetric.iter_segment_stats = iter_segment_stats
 
 
 def hook_insert(table: str, nth: int, after: str | None) -> None:

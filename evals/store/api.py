@@ -71,6 +71,7 @@ SegmentKey = tuple[str, str]  # (corpus, seg_id)
 TranslationRow = tuple[int, str, str | None, Sequence[str]]  # (segment id, hyp, cache key, flags)
 
 PROVENANCE_KEYS = ("git_commit", "mteval_version", "package_versions")
+SEGMENT_BATCH = 5000
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 _SCORE_REQUIRED = ("run_id", "system_id", "metric", "level", "value", "signature")
 _SCORE_FIELDS = {*_SCORE_REQUIRED, "corpus", "doc_id", "segment_id", "details"}
@@ -180,33 +181,22 @@ class Store:
         same (corpus, seg_id) twice with different content in one call is an
         error: the caller could not tell which id belongs to which.
         """
-        by_key: dict[SegmentKey, tuple[str, Segment]] = {}
-        for segment in segment_list:
-            key = (segment.corpus, segment.seg_id)
-            content = segment_content_hash(segment)
-            seen = by_key.setdefault(key, (content, segment))
-            if seen[0] != content:
-                raise InputError(
-                    "the same segment id appears twice with different content",
-                    path=segment.corpus,
-                    field=segment.seg_id,
-                )
-        if not by_key:
-            return {}
-
-        def work(conn: Connection) -> dict[SegmentKey, int]:
-            ids = _segment_ids(conn, by_key)
-            missing = [
-                _segment_row(segment, content)
-                for key, (content, segment) in by_key.items()
-                if key not in ids
-            ]
-            if missing:
-                insert_new(conn, segments, missing, _SEGMENT_IDENTITY, keep_order=True)
-                ids = _segment_ids(conn, by_key)
-            return ids
-
-        return run_write(self.engine, work)
+        ids: dict[SegmentKey, int] = {}
+        contents: dict[SegmentKey, str] = {}
+        for start in range(0, len(segment_list), SEGMENT_BATCH):  # bounded rows in memory per write
+            by_key: dict[SegmentKey, tuple[str, Segment]] = {}
+            for segment in segment_list[start:start + SEGMENT_BATCH]:
+                key = (segment.corpus, segment.seg_id)
+                content = segment_content_hash(segment)
+                if contents.setdefault(key, content) != content:
+                    raise InputError(
+                        "the same segment id appears twice with different content",
+                        path=segment.corpus,
+                        field=segment.seg_id,
+                    )
+                by_key.setdefault(key, (content, segment))
+            ids.update(run_write(self.engine, lambda conn, batch=by_key: _store_segments(conn, batch)))
+        return ids
 
     def add_system(
         self,
@@ -678,6 +668,16 @@ def _segment_row(segment: Segment, content_hash: str) -> dict[str, Any]:
         "align_score": segment.score,
         "content_hash": content_hash,
     }
+
+
+def _store_segments(conn: Connection, by_key: dict[SegmentKey, tuple[str, Segment]]) -> dict[SegmentKey, int]:
+    """Insert the segments not stored yet; the ids of all of them, in the caller's order."""
+    ids = _segment_ids(conn, by_key)
+    missing = [_segment_row(segment, content) for key, (content, segment) in by_key.items() if key not in ids]
+    if missing:
+        insert_new(conn, segments, missing, _SEGMENT_IDENTITY, keep_order=True)
+        ids = _segment_ids(conn, by_key)
+    return ids
 
 
 def _segment_ids(

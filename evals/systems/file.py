@@ -73,7 +73,7 @@ ALLOWED_EXTRA_KEYS = frozenset(
 PREVIEW = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HypothesisRecord:
     """One JSONL line: where it was and what it says."""
 
@@ -317,9 +317,14 @@ def match_records(
     segments = requested if known is None else known
     corpora = {segment.corpus for segment in segments}
     by_key = {(segment.corpus, segment.seg_id): index for index, segment in enumerate(segments)}
-    by_plain: dict[str, list[int]] = defaultdict(list)
+    # seg_id -> its first position; ids shared by several corpora also list every position
+    # (a list per id would cost a million lists on a million-segment corpus).
+    by_plain: dict[str, int] = {}
+    shared_ids: dict[str, list[int]] = {}
     for index, segment in enumerate(segments):
-        by_plain[segment.seg_id].append(index)
+        first = by_plain.setdefault(segment.seg_id, index)
+        if first != index:
+            shared_ids.setdefault(segment.seg_id, [first]).append(index)
 
     assigned: list[tuple[HypothesisRecord, int]] = []
     extra: list[HypothesisRecord] = []
@@ -332,7 +337,7 @@ def match_records(
                 continue
             index = by_key.get((corpus, seg_id))
         else:
-            candidates = by_plain.get(seg_id, [])
+            candidates = shared_ids.get(seg_id) or ([by_plain[seg_id]] if seg_id in by_plain else [])
             if len(candidates) > 1:
                 names = sorted({segments[i].corpus for i in candidates})
                 raise InputError(
@@ -367,7 +372,7 @@ def match_records(
     return [matched[index] for index in wanted]
 
 
-def _qualify(record: HypothesisRecord, by_plain: dict[str, list[int]]) -> tuple[str | None, str]:
+def _qualify(record: HypothesisRecord, by_plain: dict[str, int]) -> tuple[str | None, str]:
     """(corpus, seg_id) of a record; corpus None when it is unqualified."""
     if record.corpus is not None:
         return record.corpus, record.seg_id
