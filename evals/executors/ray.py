@@ -86,6 +86,7 @@ import math
 import os
 import pickle
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -356,7 +357,7 @@ def metric_tasks(hyps: Sequence[str], refs: Sequence[str] | None, sources: Seque
 # -- actors (module level: Ray pickles them by reference) ----------------------------------------
 
 
-class _Actor:
+class _Actor(ABC):
     """Shared by the actors: a build error is kept and reported with the first task, as data."""
 
     def __init__(self) -> None:
@@ -374,11 +375,13 @@ class _Actor:
                 results.append(self.failed(row) | {"error": base64.b64encode(pickle.dumps(error)).decode("ascii")})
         return {key: [result[key] for result in results] for key in results[0]}
 
+    @abstractmethod
     def work(self, row: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """The result row of one task."""
 
+    @abstractmethod
     def failed(self, row: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
+        """The result row of a task whose work raised (same keys as ``work``'s, empty values)."""
 
 
 class _Translator(_Actor):
