@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from evals import provenance
+from evals import __version__, provenance
 from evals.corpora.model import Segment
 from evals.errors import InputError, Unavailable
 from evals.suite import MetricRef, Suite, SystemRef
@@ -35,6 +35,8 @@ LEXICAL_METRICS = ("bleu", "chrf", "chrf++", "ter")
 TRANSLATION_CACHE_BATCH = 5000
 # Segments per committed batch of metric statistics (and per executor call).
 SCORE_BATCH = 5000
+# Version of what ``Runner._input_key`` hashes; bump it when that changes shape.
+INPUT_KEY_VERSION = 1
 
 
 @dataclass
@@ -143,10 +145,11 @@ class Runner:
     """
 
     def __init__(self, store, progress: Progress | None = None, jobs: int | None = None,
-                 executor=None, score_batch: int = SCORE_BATCH) -> None:
+                 executor=None, score_batch: int = SCORE_BATCH, reuse_runs: bool = True) -> None:
         from evals.metrics.flags import LanguageGuesser
 
         self.store = store
+        self.reuse_runs = reuse_runs
         self.progress = progress or Progress()
         self.jobs = jobs
         self.executor = executor
@@ -159,23 +162,31 @@ class Runner:
         from evals.corpora.loaders import corpus_hash
         from evals.executors import LocalExecutor
 
-        self._metrics, self._skipped = {}, {}
+        self._metrics, self._skipped, self._complete = {}, {}, True
         corpora = load_corpora(suite)
         systems = [self._build_system(ref) for ref in suite.systems]
         metrics = [ref for ref in suite.metrics]
         self._check_metric_names(metrics)
         info = provenance.collect()
+        hashes = {name: corpus_hash(segs) for name, segs in corpora.items()}
         run_id = self.store.create_run(
             suite.name, suite.to_json(),
             {k: info[k] for k in ("git_commit", "mteval_version")} | {"package_versions": info["packages"]},
-            {name: corpus_hash(segs) for name, segs in corpora.items()}, list(argv),
+            hashes, list(argv),
         )
         result = RunResult(run_id, RunStats())
-        executor = self.executor or LocalExecutor()
-        status = "failed"
+        executor = None
+        status, input_key = "failed", None
         try:
             all_segments = [s for segs in corpora.values() for s in segs]
             segment_ids = self.store.add_segments(all_segments)
+            input_key = self._input_key(suite, hashes, systems, corpora, info["packages"])
+            earlier = self.store.reusable_run(input_key) if self.reuse_runs else None
+            if earlier is not None:
+                self._reuse(earlier, run_id, systems, result)
+                status = "done"
+                return result
+            executor = self.executor or LocalExecutor()
             context = _LazyContext(all_segments)
             for index, ref in enumerate(suite.systems):
                 system, systems[index] = systems[index], None  # freed once done: a file system holds its file
@@ -198,13 +209,77 @@ class Runner:
             status = "interrupted"
             raise
         finally:
-            if self.executor is None:
+            if self.executor is None and executor is not None:
                 executor.close()
             self.store.finish_run(run_id, status, notes={
                 "notices": result.notices, "stats": vars(result.stats),
                 "python": info["python"], "platform": info["platform"],
-            })
+            }, input_key=input_key if self._complete else None)
         return result
+
+    # --- reusing an identical run ------------------------------------------------------------
+
+    def _input_key(self, suite: Suite, corpus_hashes: dict[str, str], systems, corpora, packages) -> str:
+        """sha256 of everything this run's results depend on.
+
+        The suite (systems with their options and names, metrics with their
+        options, suite options), the corpora's content, each system's
+        output-determining description (model revision, file hash, …), each
+        metric's signature for every target language (or why it is
+        unavailable), the flag rules, the bootstrap settings and the versions
+        of mteval and the packages that can change a score. Two runs with the
+        same key produce the same rows, so the second may copy the first's.
+        """
+        from evals.metrics.flags import flags_signature
+        from evals.stats import settings
+        from evals.store import cache_key
+
+        targets = sorted({segs[0].tgt_lang for segs in corpora.values() if segs})
+        metric_states = []
+        for ref in suite.metrics:
+            for tgt_lang in targets:
+                try:
+                    state = self._metric(ref, tgt_lang)[0].signature()
+                except Unavailable as error:
+                    state = f"unavailable: {error}"
+                metric_states.append([ref.name, tgt_lang, state])
+        return cache_key({
+            "input_key": INPUT_KEY_VERSION,
+            "suite": suite.to_json(),
+            "corpora": corpus_hashes,
+            "systems": [[s.name, s.describe().cache_key()] for s in systems],
+            "metrics": metric_states,
+            "flags": flags_signature(),
+            "bootstrap": [settings.DEFAULT_RESAMPLES, settings.DEFAULT_SEED, settings.DEFAULT_LEVEL,
+                          settings.MIN_DOCUMENTS],
+            "mteval": __version__,
+            "packages": packages,
+        })
+
+    def _reuse(self, earlier: int, run_id: int, systems, result: RunResult) -> None:
+        """Copy an identical earlier run's translations and scores into this run.
+
+        What a segment-by-segment pass over the caches would have stored,
+        without the pass: the earlier run had the same input key, so it
+        computed (or fetched) exactly these rows. Its notices are repeated
+        and its counts are reported as cached.
+        """
+        before = self.store.get_run(earlier)
+        if [s["name"] for s in before["systems"]] != [s.name for s in systems]:
+            raise AssertionError(f"run {earlier} has the same input key but other systems")  # pragma: no cover
+        system_ids = {}
+        for old, system in zip(before["systems"], systems):
+            info = system.describe()
+            system_ids[old["id"]] = self.store.add_system(
+                run_id, system.name, system.spec, info.revision, info.params, info.to_json())
+        self.store.copy_run_results(earlier, run_id, system_ids)
+        stats = (before["notes"] or {}).get("stats", {})
+        result.stats.translations_cached = stats.get("translated", 0) + stats.get("translations_cached", 0)
+        result.stats.scores_cached = stats.get("scored", 0) + stats.get("scores_cached", 0)
+        self._notice(result, f"nothing changed since run {earlier}: its translations and scores are reused")
+        for message in (before["notes"] or {}).get("notices", []):
+            if not message.startswith("nothing changed since run "):
+                self._notice(result, message)
 
     # --- systems ---------------------------------------------------------------------------
 
@@ -476,6 +551,7 @@ class Runner:
                     result.stats.scored += len(batch)
                     advance(len(batch))
             except Unavailable as error:  # a model that cannot be loaded on first use
+                self._complete = False  # may load next time: this run's results are not for reuse
                 self._metrics.update({k: error for k, v in self._metrics.items()
                                       if isinstance(v, tuple) and v[0] is metric})
                 self._notice(result, f"{name}: not available, skipped ({error})")

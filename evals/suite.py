@@ -235,10 +235,10 @@ def _corpus(node: yaml.Node, source: str) -> CorpusRef:
 
 def _known_system(spec: str, node: yaml.Node, source: str, field: str) -> str:
     """A spec whose backend exists, else an error at its line (the registry lists names cheaply)."""
-    from evals.systems.registry import default_registry, parse_spec
+    from evals.systems.registry import backend_names, parse_spec
 
     name, _ = parse_spec(spec)
-    known = default_registry().names()
+    known = backend_names()
     if name not in known:
         raise InputError(f"unknown system backend '{name}' (known: {', '.join(known)})", path=source,
                          line=_line(node), field=field, hint=did_you_mean(name, known))

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from evals.corpora.model import Segment
 from evals.store import Store, cache_key
+from evals.store.migrations import MIGRATIONS
 from evals.store.schema import schema_migrations, score_cache, scores, segments, translation_cache
 from tests.test_postgres import comparable_scores, comparable_translations
 
@@ -159,7 +160,7 @@ def test_two_runs_with_different_systems(workdir, alone, shared_db):
         assert sorted(run_systems(shared).values()) == [["lockstep", "copy"], ["lockstep", "gloss"]]
         stats = assert_runs_match_alone(shared, reference)
         with shared.engine.connect() as conn:
-            assert conn.execute(select(schema_migrations.c.version)).scalars().all() == [1]
+            assert conn.execute(select(schema_migrations.c.version)).scalars().all() == [m.version for m in MIGRATIONS]
     print(f"\n{shared_db.split(':')[0]}: runs overlapped for {overlap_seconds(stats):.1f}s")
     assert overlap_seconds(stats) > 0
 
@@ -199,7 +200,7 @@ def test_first_use_by_four_processes_migrates_once(shared_db):
     assert [proc.exitcode for proc in procs] == [0] * 4, f"after {time.monotonic() - started:.1f}s"
     assert sorted(out.get(timeout=5) for _ in procs) == [1, 2, 3, 4]
     with Store.open(shared_db) as store, store.engine.connect() as conn:
-        assert conn.execute(select(schema_migrations.c.version)).scalars().all() == [1]
+        assert conn.execute(select(schema_migrations.c.version)).scalars().all() == [m.version for m in MIGRATIONS]
 
 
 # ---- the store's write paths under a forced race -----------------------------------------

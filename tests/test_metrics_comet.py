@@ -156,7 +156,7 @@ def test_runner_stores_error_spans_notices_and_document_context(tiny, tmp_path):
     with open_store(str(tmp_path / "mteval.db")) as store:
         result = Runner(store, progress=Quiet()).run(load_suite(suite))
         scores = store.scores_df(result.run_id)
-        again = Runner(store, progress=Quiet()).run(load_suite(suite))
+        again = Runner(store, progress=Quiet(), reuse_runs=False).run(load_suite(suite))  # through the caches
     assert again.stats.scored == 0 and again.stats.scores_cached == 16  # context is part of the cache key
     (notice,) = [m for m in result.notices if m.startswith(f"{xcomet}: ")]
     assert notice.startswith(f"{xcomet}: 1 of 8 scored segments had an input longer")
@@ -364,6 +364,28 @@ def test_a_checkpoint_that_fails_to_load_is_unavailable_on_first_use(tiny, tmp_p
     metric = get_metric(f"comet:{broken}")
     with pytest.raises(Unavailable, match="could not be loaded offline"):
         metric.segment_stats(["a"], ["b"], sources=["c"])
+
+
+def test_a_run_whose_metric_failed_to_load_is_not_reused(tiny, tmp_path):
+    """The checkpoint may load next time (it was being copied, memory was short): scores are not final."""
+    import shutil
+
+    from evals.runner import Runner
+    from evals.store import open_store
+    from evals.suite import load_suite
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny["regression"].parents[1], broken)
+    (broken / "checkpoints" / "model.ckpt").write_bytes(b"not a checkpoint")
+    suite = write_suite(tmp_path / "suite.yaml", ["chrf", f"comet:{broken}"], corpora=("paired.zh-Hans",),
+                        systems=("copy",))
+    with open_store(str(tmp_path / "mteval.db")) as store:
+        first = Runner(store, progress=Quiet()).run(load_suite(suite))
+        again = Runner(store, progress=Quiet()).run(load_suite(suite))
+    for result in (first, again):
+        assert any(f"comet:{broken}: not available" in n for n in result.notices)
+    assert not any(n.startswith("nothing changed since run") for n in again.notices)
+    assert again.stats.scores_cached == first.stats.scored  # chrF from the per-segment cache
 
 
 def test_missing_checkpoints_raise_unavailable_from_the_constructor(tmp_path, monkeypatch):

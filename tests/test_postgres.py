@@ -130,7 +130,7 @@ def test_migrated_schema_on_postgresql_equals_sqlite(new_pg_database, tmp_path):
     on_sqlite = schema_shape(str(tmp_path / "s.db"))
     assert on_pg == on_sqlite
     assert set(on_pg) == {"runs", "segments", "systems", "translations", "scores", "translation_cache",
-                          "score_cache", "schema_migrations"}
+                          "score_cache", "schema_migrations", "run_inputs"}
     assert on_pg["scores"]["unique"] == [
         ("uq_scores_run_id_system_id_metric_level_corpus_scope",
          ("run_id", "system_id", "metric", "level", "corpus", "scope"))]
@@ -194,6 +194,9 @@ def test_cli_on_postgresql_matches_sqlite(new_pg_database, small_suite, tmp_path
         assert (stats["translated"], stats["scored"]) == (0, 0)
         assert stats["translations_cached"] == 2 * 97 and stats["scores_cached"] >= 2 * 2 * 97
         again = comparable_scores(pg, 2)
+        assert pg.get_run(2)["notes"]["notices"][0] == "nothing changed since run 1: its translations and scores are reused"
+        pd.testing.assert_frame_equal(comparable_translations(pg, 2).drop(columns=["run_id"], errors="ignore"),
+                                      comparable_translations(pg, 1).drop(columns=["run_id"], errors="ignore"))
     pd.testing.assert_frame_equal(again, pg_scores, check_exact=True)
 
     runs = json.loads(mteval("runs", "--format", "json", db=pg_db).stdout)

@@ -76,13 +76,16 @@ def test_table_output_is_a_readable_leaderboard(default_run):
         assert word in shown.stdout
 
 
-def test_rerun_recomputes_nothing(default_run):
+@pytest.mark.parametrize("reuse_runs", [False, True], ids=["through-caches", "copied-run"])
+def test_rerun_recomputes_nothing(default_run, reuse_runs):
     db, _ = default_run
     with open_store(str(db)) as store:
-        result = Runner(store, progress=Quiet()).run(load_suite("default"))
+        first_id = store.resolve_run("latest")
+        result = Runner(store, progress=Quiet(), reuse_runs=reuse_runs).run(load_suite("default"))
         assert result.stats.translated == 0 and result.stats.scored == 0
         assert result.stats.translations_cached > 0 and result.stats.scores_cached > 0
-        first, second = store.scores_df(result.run_id - 1), store.scores_df(result.run_id)
+        assert any(n.startswith("nothing changed since run") for n in result.notices) == reuse_runs
+        first, second = store.scores_df(first_id), store.scores_df(result.run_id)
     key = ["system", "metric", "level", "corpus", "doc_id", "seg_id"]
     a = first.sort_values(key)["value"].tolist()
     b = second.sort_values(key)["value"].tolist()

@@ -165,19 +165,36 @@ def _add_label_column(conn) -> None:
     conn.execute(text("UPDATE runs SET label = suite_name"))
 
 
+NEXT = len(MIGRATIONS) + 1  # the version a new migration would get
+
+
 def test_upgrade_by_an_appended_migration_keeps_data(db):
     with Store.open(db) as store:
         run_id, ids, system_ids = populated(store)
-    upgraded = (*MIGRATIONS, Migration(2, "label runs", _add_label_column))
+    upgraded = (*MIGRATIONS, Migration(NEXT, "label runs", _add_label_column))
     with Store.open(db, migrations=upgraded) as store:
         assert store.get_run(run_id)["systems"][0]["name"] == "alpha"
         assert len(store.translations_df(run_id)) == len(ids) * len(system_ids)
         with store.engine.connect() as conn:
             assert conn.execute(text("SELECT label FROM runs")).scalar() == "smoke"
-            assert list(conn.execute(select(schema_migrations.c.version)).scalars()) == [1, 2]
+            assert list(conn.execute(select(schema_migrations.c.version)).scalars()) == list(range(1, NEXT + 1))
         assert migrate(store.engine, upgraded) == []
-    with pytest.raises(SchemaTooNewError, match=r"schema version\(s\) \[2\]"):
+    with pytest.raises(SchemaTooNewError, match=rf"schema version\(s\) \[{NEXT}\]"):
         Store.open(db)
+
+
+def test_each_released_migration_upgrades_an_older_database_and_keeps_its_data(db):
+    """A database made by an older mteval (fewer migrations) opens with every run still readable."""
+    for released in range(1, len(MIGRATIONS)):
+        path = f"{db}.v{released}"
+        with Store.open(path, migrations=MIGRATIONS[:released]) as store:
+            run_id, ids, system_ids = populated(store)
+        with Store.open(path) as store:
+            assert store.get_run(run_id)["systems"][0]["name"] == "alpha"
+            assert len(store.translations_df(run_id)) == len(ids) * len(system_ids)
+            with store.engine.connect() as conn:
+                assert list(conn.execute(select(schema_migrations.c.version)).scalars()) == \
+                    [m.version for m in MIGRATIONS]
 
 
 def test_failed_migration_rolls_back(db):
@@ -188,7 +205,7 @@ def test_failed_migration_rolls_back(db):
     with Store.open(db):
         pass
     with pytest.raises(RuntimeError, match="boom"):
-        Store.open(db, migrations=(*MIGRATIONS, Migration(2, "broken", broken)))
+        Store.open(db, migrations=(*MIGRATIONS, Migration(NEXT, "broken", broken)))
     with Store.open(db) as store:
         assert "half_done" not in inspect(store.engine).get_table_names()
 
@@ -215,7 +232,7 @@ def test_concurrent_first_open_migrates_once(db):
     assert [p.exitcode for p in procs] == [0] * 4
     assert sorted(out.get(timeout=5) for _ in procs) == [1, 2, 3, 4]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(m.version,) for m in MIGRATIONS]
 
 
 # ---- runs, segments, systems, translations -----------------------------------
@@ -581,3 +598,75 @@ def test_stats_json_equals_canonical_json(row):
     from evals.store.cache import stats_json
 
     assert stats_json(row) == canonical_json(row)
+
+
+# ---- reusing an identical run -------------------------------------------------
+
+
+KEY = "ab" * 32
+
+
+def test_only_a_done_run_is_reusable_by_its_input_key(store):
+    failed = new_run(store)
+    store.finish_run(failed, "failed", input_key=KEY)  # a failed run's results are not complete
+    running = new_run(store)
+    assert store.reusable_run(KEY) is None
+    done = new_run(store)
+    store.finish_run(done, "done", input_key=KEY)
+    newer = new_run(store)
+    store.finish_run(newer, "done", input_key=KEY)
+    store.finish_run(running, "done")  # no key: never reused
+    assert store.reusable_run(KEY) == newer
+    assert store.reusable_run("cd" * 32) is None
+    with pytest.raises(ValueError, match="sha256"):
+        store.finish_run(done, "done", input_key="short")
+
+
+def _rows(store, table, run_id):
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).where(table.c.run_id == run_id)
+                                                .order_by(table.c.id))]
+
+
+def test_copy_run_results_copies_every_translation_and_score_in_order(store):
+    source, ids, system_ids = populated(store)
+    target = new_run(store)
+    mapping = {}
+    for name in ("beta", "alpha"):  # other insertion order: ids must be mapped, not assumed
+        mapping[system_ids[name]] = store.add_system(target, name, f"echo:{name}", None, {"beam": 4},
+                                                     {"device": "cpu"})
+    copied = store.copy_run_results(source, target, mapping)
+    assert copied == (len(ids) * 2, len(ids) * 2 + 2)
+
+    def comparable(row, table):
+        values = dict(zip(table.c.keys(), row))
+        values.pop("id"), values.pop("run_id"), values.pop("created_at", None)
+        values["system_id"] = mapping.get(values["system_id"], values["system_id"])
+        return values
+
+    for table in (translations, scores):
+        before = [comparable(r, table) for r in _rows(store, table, source)]
+        after = [dict(zip(table.c.keys(), r)) for r in _rows(store, table, target)]
+        for row in after:
+            row.pop("id"), row.pop("run_id"), row.pop("created_at", None)
+        assert after == before
+
+    def readable(run_id):
+        frame = store.scores_df(run_id).drop(columns=["run_id", "system_id"])
+        frame["details"] = frame["details"].map(canonical_json)
+        return frame.sort_values(["system", "metric", "level", "seg_id"]).reset_index(drop=True)
+
+    assert readable(target).equals(readable(source))
+
+
+def test_copy_run_results_refuses_a_wrong_system_map_and_writes_nothing(store):
+    source, ids, system_ids = populated(store)
+    target = new_run(store)
+    alpha = store.add_system(target, "alpha", "echo:alpha")
+    with pytest.raises(ValueError, match="has systems"):
+        store.copy_run_results(source, target, {system_ids["alpha"]: alpha})
+    other = new_run(store)
+    stranger = store.add_system(other, "beta", "echo:beta")
+    with pytest.raises(ValueError, match="belongs to run"):
+        store.copy_run_results(source, target, {system_ids["alpha"]: alpha, system_ids["beta"]: stranger})
+    assert _rows(store, translations, target) == [] and _rows(store, scores, target) == []

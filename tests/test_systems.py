@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from evals.systems import (
     available_backends,
     build_system,
     check_outputs,
+    default_registry,
     parse_spec,
 )
 from evals.systems.copy import CopySystem
@@ -111,6 +113,26 @@ def test_available_backends_for_help():
     assert set(listed) == {"gloss", "copy", "file:PATH", "hf:MODEL_OR_PATH[@REV]", "ct2:PATH",
                            "llm:MODEL_OR_PATH", "openai:URL#MODEL", "cmd:COMMAND"}
     assert all(description for description in listed.values())
+
+
+def test_backend_table_matches_what_the_modules_register():
+    """``BACKENDS`` lets suites check names without importing backends; it must not drift."""
+    from evals.systems.registry import BACKENDS, backend_names
+
+    assert backend_names() == default_registry().names()
+    for name, module in BACKENDS.items():
+        registry = Registry()
+        importlib.import_module(module).register(registry)
+        assert name in registry.names()
+
+
+def test_building_one_backend_imports_no_other(tmp_path):
+    code = ("import sys; from evals.systems.registry import build_system; build_system('copy'); "
+            "print(sorted(m for m in sys.modules if m.startswith('evals.systems.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    loaded = set(eval(out.stdout))
+    assert "evals.systems.copy" in loaded
+    assert not loaded & {"evals.systems.hf", "evals.systems.llm", "evals.systems.openai", "evals.systems.cmd"}
 
 
 def test_lazy_factory_is_not_imported_until_built():

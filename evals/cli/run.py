@@ -21,13 +21,21 @@ class RichProgress:
     """Runner progress as rich progress bars on stderr."""
 
     def __init__(self, quiet: bool = False) -> None:
-        from rich.console import Console
+        self.quiet = quiet
+        self._console = None
 
-        self.console = Console(stderr=True, quiet=quiet)
+    @property
+    def console(self):
+        """The stderr console, made on first use: a quiet, fully cached re-run never imports rich."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, quiet=self.quiet)
+        return self._console
 
     @contextlib.contextmanager
     def task(self, description: str, total: int):
-        if total <= 0:
+        if total <= 0 or self.quiet:
             yield lambda advance: None
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,7 +46,12 @@ class RichProgress:
             yield lambda advance: progress.advance(task, advance)
 
     def notice(self, message: str) -> None:
-        self.console.print(f"[yellow]note:[/] {message}", highlight=False)
+        if not self.quiet:
+            self.console.print(f"[yellow]note:[/] {message}", highlight=False)
+
+    def summary(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, highlight=False)
 
 
 def _fmt(value) -> str:
@@ -176,10 +189,10 @@ def run(suite, systems, metrics, only, jobs, quiet, executor, ray_address, actor
     with open_store(db) as store, contextlib.closing(get_executor(executor, **options)) as workers:
         result = Runner(store, progress=progress, jobs=jobs, executor=workers).run(loaded, argv=sys.argv[1:])
         stats = result.stats
-        progress.console.print(
+        progress.summary(
             f"run {result.run_id}: translated {stats.translated} segments "
             f"({stats.translations_cached} cached), scored {stats.scored} "
-            f"({stats.scores_cached} cached) · store {store.url}", highlight=False,
+            f"({stats.scores_cached} cached) · store {store.url}"
         )
         print_leaderboard(store, result.run_id, fmt)
 

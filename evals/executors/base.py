@@ -16,11 +16,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from evals.corpora.model import Segment
+
+if TYPE_CHECKING:  # numpy only for annotations: the executors load before any metric needs it
+    import numpy as np
 
 
 @dataclass(frozen=True)

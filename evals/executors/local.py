@@ -8,11 +8,13 @@ distributed executor must agree with.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from evals.corpora.model import Segment
 from evals.executors.base import Executor, MetricJob, SystemJob
+
+if TYPE_CHECKING:  # numpy only for annotations: the executors load before any metric needs it
+    import numpy as np
 
 
 class LocalExecutor(Executor):

@@ -48,11 +48,12 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from evals.errors import InputError, NonFiniteScore
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LEVELS = ("segment", "document", "system")
 
@@ -83,7 +84,8 @@ class Metric(ABC):
     needs_reference: bool = True
     needs_source: bool = False
     higher_is_better: bool = True
-    stats_dtype: type[np.generic] = np.int64
+    # A numpy dtype name: metrics are built (for their signatures) before numpy is needed.
+    stats_dtype: str = "int64"
 
     @property
     @abstractmethod
@@ -122,6 +124,8 @@ class Metric(ABC):
         A 1-D argument is taken as statistics already summed over a corpus;
         a 2-D argument is one row per segment and is summed here first.
         """
+        import numpy as np
+
         stats = np.asarray(stats_sum_or_rows)
         if stats.ndim == 1:
             return self._score_pooled(self._check_row(stats))
@@ -133,6 +137,8 @@ class Metric(ABC):
 
     def check_stats(self, stats: Any) -> np.ndarray:
         """Return ``stats`` as a 2-D array of this metric's shape and dtype."""
+        import numpy as np
+
         array = np.asarray(stats)
         if array.ndim != 2 or array.shape[1] != self.n_stats:
             raise InputError(
@@ -153,6 +159,8 @@ class Metric(ABC):
 
     def _as_stats_dtype(self, array: np.ndarray) -> np.ndarray:
         """Convert to ``stats_dtype``, refusing conversions that would lose values."""
+        import numpy as np
+
         if array.dtype == self.stats_dtype:
             return array
         if array.dtype.kind not in "biuf":
@@ -169,10 +177,14 @@ class Metric(ABC):
 
     def stats_to_json(self, row: Any) -> list[int | float]:
         """A row as a plain JSON-serialisable list of Python numbers."""
+        import numpy as np
+
         return self._check_row(np.asarray(row)).tolist()
 
     def stats_from_json(self, obj: Any) -> np.ndarray:
         """Validate a JSON-decoded row (``stats_to_json`` output) and rebuild it."""
+        import numpy as np
+
         if not isinstance(obj, list) or len(obj) != self.n_stats:
             raise InputError(
                 f"{self.name}: cached statistics must be a list of {self.n_stats} numbers",
@@ -199,6 +211,8 @@ def pool_stats(stats: np.ndarray) -> np.ndarray:
     row, the order sacrebleu's own ``sum_of_lists`` uses, so pooled floats are
     bit-identical to sacrebleu's rather than numpy's pairwise sum.
     """
+    import numpy as np
+
     if len(stats) == 0:
         raise InputError("cannot pool statistics of zero segments", field="stats")
     if np.issubdtype(stats.dtype, np.integer):

@@ -107,14 +107,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from evals.errors import InputError, Unavailable, did_you_mean
 from evals.metrics.base import Metric
 from evals.metrics.options import bool_option as _bool
 from evals.metrics.options import positive_int as _positive_int
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DEFAULT_COMET = "Unbabel/wmt22-comet-da"
 DEFAULT_COMETKIWI = "Unbabel/wmt22-cometkiwi-da"
@@ -305,7 +306,7 @@ class Comet(Metric):
     name = "comet"
     default_model = DEFAULT_COMET
     reference_free = False
-    stats_dtype = np.float64
+    stats_dtype = "float64"
     higher_is_better = True
 
     def __init__(
@@ -427,6 +428,8 @@ class Comet(Metric):
         *,
         sources: Sequence[str] | None = None,
     ) -> np.ndarray:
+        import numpy as np
+
         hyps = _strings(hyps, "hypothesis", self.name)
         n = len(hyps)
         srcs = _strings(sources, "source", self.name, n) if self.needs_source else None
@@ -445,6 +448,8 @@ class Comet(Metric):
         return float(pooled[0] / pooled[1])
 
     def segment_score(self, stats_row: Any) -> float:
+        import numpy as np
+
         return float(self._check_row(np.asarray(stats_row, dtype=np.float64))[0])
 
     def segment_scores(self, stats: Any) -> list[float]:

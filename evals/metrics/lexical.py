@@ -55,9 +55,8 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sacrebleu.metrics.base import Metric as _SacreMetric
 from sacrebleu.metrics.base import Score as _SacreScore
 from sacrebleu.metrics.bleu import BLEU as _SacreBLEU
@@ -69,6 +68,9 @@ from evals.metrics.base import LEVELS, Metric, pool_stats
 from evals.metrics.options import bool_option as _bool
 from evals.metrics.options import non_negative_int as _non_negative_int
 from evals.metrics.options import positive_int as _positive_int
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TARGET_LANGS = ("en", "zh")
 
@@ -172,6 +174,8 @@ class SacrebleuMetric(Metric):
         *,
         sources: Sequence[str] | None = None,
     ) -> np.ndarray:
+        import numpy as np
+
         hyps, refs = _check_segments(self.name, hyps, refs)
         if not hyps:
             return np.empty((0, self.n_stats), dtype=self.stats_dtype)
@@ -220,6 +224,8 @@ class SacrebleuMetric(Metric):
                 yield start, self._as_array(rows)
 
     def _as_array(self, rows: list[list[int | float]]) -> np.ndarray:
+        import numpy as np
+
         return np.array(rows, dtype=self.stats_dtype).reshape(len(rows), self.n_stats)
 
     def _extract(self, hyps: list[str], refs: list[str]) -> list[list[int | float]]:
@@ -242,6 +248,8 @@ class SacrebleuMetric(Metric):
         return float(self._corpus._compute_score_from_stats(pooled.tolist()).score)
 
     def segment_score(self, stats_row: Any) -> float:
+        import numpy as np
+
         row = self._check_row(np.asarray(stats_row))
         return float(self._sentence._compute_score_from_stats(row.tolist()).score)
 
@@ -254,6 +262,8 @@ class SacrebleuMetric(Metric):
 
         ``level="segment"`` scores one row as ``--sentence-level`` does.
         """
+        import numpy as np
+
         if level not in LEVELS:
             raise InputError(f"unknown level {level!r}", field="level")
         stats = np.asarray(stats_sum_or_rows)
@@ -300,7 +310,7 @@ class BLEU(SacrebleuMetric):
     """
 
     name = "bleu"
-    stats_dtype = np.int64
+    stats_dtype = "int64"
     MIN_PARALLEL_SEGMENTS = 500
 
     def __init__(
@@ -373,7 +383,7 @@ class ChrF(SacrebleuMetric):
     ``name`` is ``"chrf"`` followed by one ``+`` per word order.
     """
 
-    stats_dtype = np.int64
+    stats_dtype = "int64"
 
     def __init__(
         self,
@@ -429,7 +439,7 @@ class TER(SacrebleuMetric):
 
     name = "ter"
     higher_is_better = False
-    stats_dtype = np.float64
+    stats_dtype = "float64"
     MIN_PARALLEL_SEGMENTS = 100
 
     def __init__(

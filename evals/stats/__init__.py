@@ -11,29 +11,25 @@ Everything is seeded (default seed 12345, sacrebleu's) and records the seed,
 the number of resamples and the resampling unit it used.
 """
 
-from evals.stats.bootstrap import (
-    DEFAULT_LEVEL,
-    DEFAULT_RESAMPLES,
-    DEFAULT_SEED,
-    MIN_DOCUMENTS,
-    ConfidenceInterval,
-    Resampling,
-    bootstrap_ci,
-    choose_resampling,
-    system_ci_details,
-)
-from evals.stats.multiple import holm, holm_reject
-from evals.stats.paired import (
-    DEFAULT_TRIALS,
-    PairedResult,
-    paired_bootstrap,
-    paired_randomization,
-    paired_test,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "DEFAULT_TRIALS", "MIN_DOCUMENTS",
-    "ConfidenceInterval", "PairedResult", "Resampling",
-    "bootstrap_ci", "choose_resampling", "holm", "holm_reject",
-    "paired_bootstrap", "paired_randomization", "paired_test", "system_ci_details",
-]
+# Public names → the module defining them. Imported on first use (PEP 562), so
+# ``evals.stats.settings`` (what a run key hashes) loads without numpy.
+_EXPORTS = {
+    **dict.fromkeys(("DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "MIN_DOCUMENTS"), "evals.stats.settings"),
+    **dict.fromkeys(("ConfidenceInterval", "Resampling", "bootstrap_ci", "choose_resampling", "system_ci_details"),
+                    "evals.stats.bootstrap"),
+    **dict.fromkeys(("holm", "holm_reject"), "evals.stats.multiple"),
+    **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_randomization", "paired_test"),
+                    "evals.stats.paired"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evals.stats' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -41,14 +41,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evals.errors import InputError
+from evals.stats.settings import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, MIN_DOCUMENTS
 
 if TYPE_CHECKING:
     from evals.metrics.base import Metric
 
-DEFAULT_RESAMPLES = 1000
-DEFAULT_SEED = 12345  # sacrebleu's default SACREBLEU_SEED
-DEFAULT_LEVEL = 0.95
-MIN_DOCUMENTS = 10
 UNITS = ("auto", "segment", "document")
 
 # Resamples whose draws and weight matrix are built and multiplied at once.

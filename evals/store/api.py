@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
+    DateTime,
     Engine,
     Select,
     and_,
+    case,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -54,6 +57,7 @@ from evals.store.migrations import MIGRATIONS, Migration, migrate
 from evals.store.schema import (
     RUN_STATUSES,
     SCORE_LEVELS,
+    run_inputs,
     runs,
     score_cache,
     scores,
@@ -75,6 +79,13 @@ SEGMENT_BATCH = 5000
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 _SCORE_REQUIRED = ("run_id", "system_id", "metric", "level", "value", "signature")
 _SCORE_FIELDS = {*_SCORE_REQUIRED, "corpus", "doc_id", "segment_id", "details"}
+
+
+class CopiedRows(NamedTuple):
+    """What ``copy_run_results`` copied."""
+
+    translations: int
+    scores: int
 
 
 class BatchWrite(NamedTuple):
@@ -160,10 +171,19 @@ class Store:
         with write_transaction(self.engine) as conn:
             return conn.execute(insert(runs).values(values)).inserted_primary_key[0]
 
-    def finish_run(self, run_id: int, status: str, notes: dict[str, Any] | None = None) -> None:
-        """Mark a run done, failed or interrupted, with optional notes (replacing earlier ones)."""
+    def finish_run(
+        self, run_id: int, status: str, notes: dict[str, Any] | None = None, input_key: str | None = None
+    ) -> None:
+        """Mark a run done, failed or interrupted, with optional notes (replacing earlier ones).
+
+        ``input_key`` (see ``reusable_run``) is recorded only with status
+        'done', in the same transaction, so a key never points at a run whose
+        results are incomplete.
+        """
         if status not in FINAL_STATUSES:
             raise ValueError(f"status must be one of {FINAL_STATUSES}, got {status!r}")
+        if input_key is not None and (not isinstance(input_key, str) or len(input_key) != 64):
+            raise ValueError(f"an input key is a sha256 hex digest, got {input_key!r}")
         values: dict[str, Any] = {"status": status, "finished_at": utc_now()}
         if notes is not None:
             values["notes_json"] = canonical_json(notes)
@@ -171,6 +191,49 @@ class Store:
             changed = conn.execute(update(runs).where(runs.c.id == run_id).values(values))
             if changed.rowcount == 0:
                 raise _no_run(run_id)
+            if input_key is not None and status == "done":
+                conn.execute(insert(run_inputs).values(run_id=run_id, input_key=input_key))
+
+    def reusable_run(self, input_key: str) -> int | None:
+        """The newest finished run recorded with ``input_key``, if any.
+
+        The key is a hash of everything a run's results depend on, so that
+        run's translations and scores are exactly what a new run with the same
+        key would compute (or fetch from the caches, segment by segment).
+        """
+        query = (
+            select(runs.c.id)
+            .join(run_inputs, run_inputs.c.run_id == runs.c.id)
+            .where(run_inputs.c.input_key == input_key, runs.c.status == "done")
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def copy_run_results(self, source: int, target: int, system_ids: dict[int, int]) -> CopiedRows:
+        """Copy ``source``'s translations and scores into ``target``, in ONE transaction.
+
+        ``system_ids`` maps each of the source run's systems to the target
+        run's. The rows are copied inside the database (``INSERT … SELECT``)
+        in their original order, so the target reads exactly like the source,
+        whatever its size.
+        """
+        def work(conn: Connection) -> CopiedRows:
+            _require_run(conn, source)
+            _require_run(conn, target)
+            stored = set(conn.execute(select(systems.c.id).where(systems.c.run_id == source)).scalars())
+            if stored != set(system_ids):
+                raise ValueError(f"run {source} has systems {sorted(stored)}, the map names "
+                                 f"{sorted(system_ids)}")
+            for new_id in system_ids.values():
+                _require_system_in_run(conn, target, new_id)
+            return CopiedRows(
+                _copy_rows(conn, translations, source, target, system_ids, stamp=utc_now()),
+                _copy_rows(conn, scores, source, target, system_ids),
+            )
+
+        return run_write(self.engine, work)
 
     # ---- segments and systems --------------------------------------------
 
@@ -617,6 +680,21 @@ def _resolve_run(conn: Connection, run: RunRef) -> int:
         run = int(run)
     _require_run(conn, run)
     return run
+
+
+def _copy_rows(conn: Connection, table, source: int, target: int, system_ids: dict[int, int],
+               stamp: datetime | None = None) -> int:
+    """``INSERT INTO table SELECT …`` of one run's rows with the run and system ids replaced."""
+    columns = [c for c in table.c if c.name != "id"]
+    replaced = {
+        "run_id": literal(target),
+        "system_id": case(system_ids, value=table.c.system_id),
+    }
+    if stamp is not None:
+        replaced["created_at"] = literal(stamp, DateTime(timezone=True))
+    chosen = select(*[replaced.get(c.name, c) for c in columns]).where(table.c.run_id == source)
+    result = conn.execute(insert(table).from_select(columns, chosen.order_by(table.c.id)))
+    return result.rowcount
 
 
 def _require_run(conn: Connection, run_id: int) -> None:

@@ -172,8 +172,23 @@ def _m0001_create_schema(conn: Connection) -> None:
     md.create_all(conn, checkfirst=False)
 
 
+def _m0002_run_inputs(conn: Connection) -> None:
+    """The run input keys that let an unchanged re-run copy earlier results. Frozen."""
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    Table("runs", md, Column("id", Integer, primary_key=True))  # the foreign key's target, not created
+    table = Table(
+        "run_inputs",
+        md,
+        Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True, autoincrement=False),
+        Column("input_key", String(64), nullable=False),
+        Index(None, "input_key"),
+    )
+    table.create(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create schema", _m0001_create_schema),
+    Migration(2, "run input keys", _m0002_run_inputs),
 )
 
 

@@ -166,3 +166,15 @@ score_cache = Table(
     Column("stats_json", Text, nullable=False),
     _timestamp("created_at"),
 )
+
+# The input key of a finished run: sha256 of everything its results depend on
+# (``Runner`` computes it). A later run with the same key copies the results
+# instead of walking every segment's cache entry. Only runs that finished
+# cleanly get a row, so a key always points at complete results.
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id"), primary_key=True, autoincrement=False),
+    Column("input_key", String(64), nullable=False),
+    Index(None, "input_key"),
+)

@@ -16,13 +16,14 @@ function ``register(registry)`` that makes one call such as::
     registry.register("hf", "evals.systems.hf_model:HfSystem",
                       description="Hugging Face seq2seq model", arg="required")
 
-and add the module to ``BACKEND_MODULES``. A factory given as
+and add its name and module to ``BACKENDS``. A factory given as
 ``"module:attribute"`` is imported only when a spec naming it is built, so
 ``mteval --help`` and lexical scoring never import torch. Backend modules
 themselves must keep heavy imports inside functions.
 
 There is no global registry object: ``default_registry()`` assembles a fresh
-one from ``BACKEND_MODULES`` (cheap: module imports are cached by Python).
+one from ``BACKEND_MODULES`` (cheap: module imports are cached by Python), and
+``build_system`` one holding just the backend it builds.
 """
 
 from __future__ import annotations
@@ -37,16 +38,20 @@ from typing import Any, Literal, Protocol
 from evals.errors import UsageError, did_you_mean
 from evals.systems.base import System
 
-BACKEND_MODULES: tuple[str, ...] = (
-    "evals.systems.gloss",
-    "evals.systems.copy",
-    "evals.systems.file",
-    "evals.systems.hf",
-    "evals.systems.ct2",
-    "evals.systems.llm",
-    "evals.systems.openai",
-    "evals.systems.cmd",
-)
+#: Backend name → the module whose ``register`` adds it. Spelled out so that a
+#: suite's systems can be checked, and one backend built, without importing
+#: every backend module (a test checks this matches what the modules register).
+BACKENDS: dict[str, str] = {
+    "gloss": "evals.systems.gloss",
+    "copy": "evals.systems.copy",
+    "file": "evals.systems.file",
+    "hf": "evals.systems.hf",
+    "ct2": "evals.systems.ct2",
+    "llm": "evals.systems.llm",
+    "openai": "evals.systems.openai",
+    "cmd": "evals.systems.cmd",
+}
+BACKEND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BACKENDS.values()))
 
 ArgPolicy = Literal["none", "optional", "required"]
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -189,9 +194,23 @@ def default_registry() -> Registry:
     return registry
 
 
+def backend_names() -> list[str]:
+    """Every backend name, sorted, without importing a backend module."""
+    return sorted(BACKENDS)
+
+
 def build_system(spec: str, **options: Any) -> System:
-    """Build a system from ``NAME[:ARG]`` (e.g. ``gloss``, ``file:hyps.jsonl``)."""
-    return default_registry().build(spec, **options)
+    """Build a system from ``NAME[:ARG]`` (e.g. ``gloss``, ``file:hyps.jsonl``).
+
+    Only the named backend's module is imported; an unknown name goes to the
+    full registry for its "did you mean" error.
+    """
+    name, _ = parse_spec(spec)
+    if name not in BACKENDS:
+        return default_registry().build(spec, **options)
+    registry = Registry()
+    importlib.import_module(BACKENDS[name]).register(registry)
+    return registry.build(spec, **options)
 
 
 def available_backends() -> list[tuple[str, str]]:
