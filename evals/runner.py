@@ -178,14 +178,14 @@ class Runner:
         executor = None
         status, input_key = "failed", None
         try:
-            all_segments = [s for segs in corpora.values() for s in segs]
-            segment_ids = self.store.add_segments(all_segments)
             input_key = self._input_key(suite, hashes, systems, corpora, info["packages"])
             earlier = self.store.reusable_run(input_key) if self.reuse_runs else None
-            if earlier is not None:
+            if earlier is not None:  # its segments are stored already: the key covers their content
                 self._reuse(earlier, run_id, systems, result)
                 status = "done"
                 return result
+            all_segments = [s for segs in corpora.values() for s in segs]
+            segment_ids = self.store.add_segments(all_segments)
             executor = self.executor or LocalExecutor()
             context = _LazyContext(all_segments)
             for index, ref in enumerate(suite.systems):

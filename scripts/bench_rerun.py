@@ -10,7 +10,7 @@ installed package: an editable checkout under ``PYTHONDONTWRITEBYTECODE=1``
 would otherwise recompile them from source in every process (~0.1 s), which
 measures the sandbox, not the tool.
 
-    python scripts/bench_rerun.py [--suite default] [--repeat 3]
+    python scripts/bench_rerun.py [--suite default] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def recomputed(db: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--suite", default="default")
-    parser.add_argument("--repeat", type=int, default=3, help="Fresh stores to average over.")
+    parser.add_argument("--repeat", type=int, default=5, help="Fresh stores to take medians over.")
     args = parser.parse_args()
     package = Path(__file__).resolve().parents[1] / "evals"
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True,

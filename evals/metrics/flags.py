@@ -46,6 +46,7 @@ callers share; ``flag_many`` creates one for its whole batch.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -324,7 +325,7 @@ def is_untranslated(source: str, hypothesis: str, src_lang: str) -> bool:
 def has_untranslated_span(source: str, hypothesis: str, tgt_lang: str) -> bool:
     """CJK characters in a non-CJK hypothesis; a long copied run in a Chinese one."""
     if tgt_lang not in CJK_TARGETS:
-        return _CJK_RE.search(hypothesis) is not None
+        return _cjk_re().search(hypothesis) is not None
     source_words = _latin_words(source)
     if len(source_words) < SPAN_MIN_WORDS:
         return False
@@ -364,7 +365,7 @@ def _off_target_rule(hypothesis: str, tgt_lang: str) -> bool | tuple[str, frozen
     if _latin_letters(hypothesis) < LANGID_MIN_LETTERS:
         return False
     # CJK text is judged by the share rule above; left in, it would sway langid.
-    return _CJK_RE.sub("", hypothesis), frozenset({tgt_lang})
+    return _cjk_re().sub("", hypothesis), frozenset({tgt_lang})
 
 
 def _other_language(text: str, accepted: frozenset[str], guesser: LanguageGuesser) -> bool:
@@ -380,9 +381,19 @@ def _is_other(guess: tuple[str, float], accepted: frozenset[str]) -> bool:
 
 
 _HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f"
-_HAN_RE = re.compile(f"[{_HAN}]")
-_CJK_RE = re.compile(f"[{_HAN}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
 _ASCII_LETTER_RE = re.compile("[A-Za-z]")
+
+
+# Compiled on first use: ``re`` enumerates every code point of these ranges
+# (~10 ms), which a run that flags nothing (a fully cached re-run) should not pay.
+@functools.cache
+def _han_re() -> re.Pattern[str]:
+    return re.compile(f"[{_HAN}]")
+
+
+@functools.cache
+def _cjk_re() -> re.Pattern[str]:
+    return re.compile(f"[{_HAN}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
 
 
 def _is_latin(ch: str) -> bool:
@@ -390,7 +401,7 @@ def _is_latin(ch: str) -> bool:
 
 
 def _han_chars(text: str) -> list[str]:
-    return _HAN_RE.findall(text)
+    return _han_re().findall(text)
 
 
 def _count_letters(text: str) -> int:
@@ -399,7 +410,7 @@ def _count_letters(text: str) -> int:
 
 def _cjk_letters(text: str) -> int:
     """CJK characters that are letters (kana punctuation such as ・ is in the ranges, not a letter)."""
-    return sum(1 for ch in _CJK_RE.findall(text) if ch.isalpha())
+    return sum(1 for ch in _cjk_re().findall(text) if ch.isalpha())
 
 
 def _latin_letters(text: str) -> int:

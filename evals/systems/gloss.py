@@ -32,6 +32,7 @@ The CC-CEDICT load (~1.5 s) and jieba's dictionary load happen once per
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import unicodedata
@@ -145,15 +146,23 @@ PUNCTUATION: Mapping[str, tuple[str, str]] = MappingProxyType(
 SENTENCE_END = frozenset({".", "!", "?", "..."})
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_RUNS = re.compile(
-    rf"(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?(?:[万亿]+)?)"
-    rf"|(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00c0-\u024f][A-Za-z0-9\u00c0-\u024f]*(?:['’.\-&][A-Za-z0-9\u00c0-\u024f]+)*)"
-    rf"|(?P<cjk>[{_CJK}]+)"
-    rf"|(?P<dash>[—―]+|…+|\.{{3,}})"
-    rf"|(?P<space>\s+)"
-    rf"|(?P<other>.)",
-    re.DOTALL,
-)
+
+
+@functools.cache
+def _runs() -> re.Pattern[str]:
+    """The tokenizer's runs. Compiled on first use: the CJK ranges cost ~10 ms, which building a
+    gloss system only to describe it (a fully cached re-run) should not pay."""
+    return re.compile(
+        rf"(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?(?:[万亿]+)?)"
+        rf"|(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00c0-\u024f][A-Za-z0-9\u00c0-\u024f]*(?:['’.\-&][A-Za-z0-9\u00c0-\u024f]+)*)"
+        rf"|(?P<cjk>[{_CJK}]+)"
+        rf"|(?P<dash>[—―]+|…+|\.{{3,}})"
+        rf"|(?P<space>\s+)"
+        rf"|(?P<other>.)",
+        re.DOTALL,
+    )
+
+
 _LIFESPAN = re.compile(r"\((?:c\. )?\d{3,4}\s*[-–]")
 _SKIP_DEFINITION = re.compile(
     r"^(?:surname\b|(?:old |archaic |ancient |unofficial |erroneous |Japanese |Korean )?variant of|see\b|"
@@ -163,8 +172,13 @@ _SKIP_DEFINITION = re.compile(
     r"abbr\. to\b|(?:\(Tw\)|\(dialect\)|\(archaic\)|\(literary\)|\(old\)|\(Cantonese\)))",
     re.IGNORECASE,
 )
-_REFERENCE = re.compile(rf"[^\s,;\[]*[{_CJK}][^\s,;\[]*(?:\[[^\]]*\])?|\[[^\]]*\]")
 _PARENTHETICAL = re.compile(r"\([^()]*\)")
+
+
+@functools.cache
+def _reference() -> re.Pattern[str]:
+    """Cross-references to other headwords (``see 某某[mou3 mou3]``); compiled on first use like ``_runs``."""
+    return re.compile(rf"[^\s,;\[]*[{_CJK}][^\s,;\[]*(?:\[[^\]]*\])?|\[[^\]]*\]")
 _SB_STH = re.compile(r"\b(?:sb|sth|sb's|sth's|oneself|one's)\b")
 
 
@@ -278,7 +292,7 @@ def clean_definition(definition: str) -> str | None:
         if stripped == text:
             break
         text = stripped
-    text = _REFERENCE.sub(" ", text)
+    text = _reference().sub(" ", text)
     alternatives = re.split(r",|\bor\b|\be\.g\.|\bi\.e\.|\betc\b|\.\.\.|…|\|", text)
     text = next((part for part in alternatives if re.search(r"[A-Za-z0-9]", part)), "")
     text = _SB_STH.sub(" ", text)
@@ -391,7 +405,7 @@ class GlossEngine:
 
     def _tokens(self, text: str) -> Iterator[_Token]:
         words: list[tuple[str, str]] = []  # (kind, text)
-        for match in _RUNS.finditer(text):
+        for match in _runs().finditer(text):
             kind, value = match.lastgroup or "other", match.group()
             if kind == "cjk":
                 previous_is_number = bool(words) and words[-1][0] == "num"
