@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.runner import Progress
 from tests.pg_server import new_pg_database, pg_server, pg_url  # noqa: F401  (fixtures)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -16,6 +17,13 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 CORPORA = REPO / "corpora"
+
+
+class Quiet(Progress):
+    """Runner progress that prints nothing: tests read notices from the ``RunResult``."""
+
+    def notice(self, message: str) -> None:
+        pass
 
 
 @pytest.fixture(scope="session")

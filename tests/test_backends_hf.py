@@ -25,7 +25,7 @@ from evals.errors import InputError, Unavailable, UsageError
 from evals.models.hub import directory_revision, split_revision
 from evals.systems import build_system
 from evals.systems.hf import detect_family, marian_pair, sorted_batches
-from tests.conftest import CORPORA, REPO
+from tests.conftest import CORPORA, REPO, Quiet
 from tests.tiny import tiny_models
 
 __all__ = ["tiny_models"]  # the session fixture, imported for pytest
@@ -167,14 +167,6 @@ def test_cached_rerun_loads_no_model(e2e, monkeypatch):
     assert result.stats.translated == 0 and result.stats.translations_cached > 0
 
 
-class Quiet:
-    def task(self, description, total):
-        import contextlib
-
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        pass
 
 
 def test_stored_systems_carry_revision_and_parameters(e2e, tiny_models):

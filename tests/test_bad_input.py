@@ -48,7 +48,6 @@ from evals.cli import main
 from evals.corpora.loaders import load_jsonl
 from evals.errors import InputError
 from evals.store import open_store
-from tests.conftest import REPO
 
 # --- the good inputs --------------------------------------------------------------------
 
@@ -538,6 +537,12 @@ def corpus_lines(draw) -> str:
     obj = segment_obj("d", draw(st.text(min_size=1, max_size=6)), draw(st.text(max_size=20)),
                       draw(st.none() | st.text(max_size=20)))
     kind = draw(st.sampled_from(["valid", "drop", "retype", "add", "cut", "value"]))
+    return _damaged_line(draw, obj, kind, ensure_ascii=draw(st.booleans()))
+
+
+def _damaged_line(draw, obj: dict, kind: str, ensure_ascii: bool = True) -> str:
+    """``obj`` as one JSONL line, damaged by ``kind``: a field dropped, retyped or added, another JSON
+    value instead of the object, the line cut short (or "valid": no damage)."""
     if kind == "drop":
         del obj[draw(st.sampled_from(sorted(obj)))]
     elif kind == "retype":
@@ -546,7 +551,7 @@ def corpus_lines(draw) -> str:
         obj[draw(st.text(max_size=8))] = draw(_JSON_VALUE)
     elif kind == "value":
         return json.dumps(draw(_JSON_VALUE))
-    line = json.dumps(obj, ensure_ascii=draw(st.booleans()))
+    line = json.dumps(obj, ensure_ascii=ensure_ascii)
     return line[: draw(st.integers(0, len(line)))] if kind == "cut" else line
 
 
@@ -574,16 +579,7 @@ def hypothesis_lines(draw) -> str:
     seg_id = draw(st.sampled_from(["s1", "s2", "s3", "s4", "news/s1", "x"]))
     obj = {"seg_id": seg_id, "hypothesis": draw(st.text(max_size=20))}
     kind = draw(st.sampled_from(["valid", "valid", "drop", "retype", "add", "cut", "value"]))
-    if kind == "drop":
-        del obj[draw(st.sampled_from(sorted(obj)))]
-    elif kind == "retype":
-        obj[draw(st.sampled_from(sorted(obj)))] = draw(_JSON_VALUE)
-    elif kind == "add":
-        obj[draw(st.text(max_size=8))] = draw(_JSON_VALUE)
-    elif kind == "value":
-        return json.dumps(draw(_JSON_VALUE))
-    line = json.dumps(obj)
-    return line[: draw(st.integers(0, len(line)))] if kind == "cut" else line
+    return _damaged_line(draw, obj, kind)
 
 
 @PROPERTY

@@ -7,7 +7,6 @@ segments regrouped into 18 shorter "documents" (document resampling).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import shutil
@@ -27,18 +26,12 @@ from evals.compare import (
 )
 from evals.errors import InputError, UsageError
 from evals.stats import holm
-from tests.conftest import CORPORA
+from tests.conftest import CORPORA, Quiet
 
 SEED_CORPUS = "paired.zh-Hans"
 CHUNKED = "chunked"
 
 
-class Quiet:
-    def task(self, description, total):
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        pass
 
 
 @dataclass

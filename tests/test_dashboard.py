@@ -56,13 +56,10 @@ def _hypotheses(rows: dict[str, list[dict]], kind: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, repo):
     """A store with two runs (systems good+copy, then good+xss+copy) and its folder."""
-    from evals.runner import Progress, Runner
+    from evals.runner import Runner
     from evals.store import open_store
     from evals.suite import load_suite
-
-    class Quiet(Progress):
-        def notice(self, message: str) -> None:
-            pass
+    from tests.conftest import Quiet
 
     folder = tmp_path_factory.mktemp("dash")
     rows = _corpus_rows(repo)

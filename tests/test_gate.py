@@ -7,7 +7,6 @@ segment left untranslated. A second run scores BLEU with the `zh` tokenizer (ano
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
@@ -21,17 +20,11 @@ from pathlib import Path
 import pytest
 
 from evals.errors import InputError, UsageError
-from tests.conftest import CORPORA, REPO
+from tests.conftest import CORPORA, REPO, Quiet
 
 CORPUS = "paired.zh-Hans"
 
 
-class Quiet:
-    def task(self, description, total):
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        pass
 
 
 @dataclass

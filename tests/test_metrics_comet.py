@@ -28,7 +28,7 @@ if importlib.util.find_spec("comet") is None or importlib.util.find_spec("torch"
 from evals.errors import InputError, Unavailable  # noqa: E402
 from evals.metrics import get_metric  # noqa: E402
 from evals.metrics.base import score_levels  # noqa: E402
-from tests.conftest import REPO  # noqa: E402
+from tests.conftest import REPO, Quiet  # noqa: E402
 from tests.tiny_comet import build  # noqa: E402
 
 PARITY = 1e-5  # the bound against model.predict in fp32
@@ -126,14 +126,6 @@ def test_cli_run_scores_comet_and_cometkiwi_offline(tiny, tmp_path):
         assert "rev:sha256:" in rows["signature"].iloc[0] and "unbabel-comet:2.2.7" in rows["signature"].iloc[0]
 
 
-class Quiet:
-    def task(self, description, total):
-        import contextlib
-
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        self.messages = getattr(self, "messages", []) + [message]
 
 
 def test_runner_stores_error_spans_notices_and_document_context(tiny, tmp_path):

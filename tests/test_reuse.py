@@ -19,19 +19,11 @@ from evals.runner import Runner
 from evals.store import open_store
 from evals.store.schema import scores, systems, translations
 from evals.suite import load_suite
-from tests.conftest import REPO
+from tests.conftest import REPO, Quiet
 
 REUSED = "nothing changed since run "
 
 
-class Quiet:
-    def task(self, description, total):
-        import contextlib
-
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        pass
 
 
 def write_corpus(path, n=12, edit=None):

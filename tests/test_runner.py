@@ -13,7 +13,7 @@ from evals.corpora.model import Segment
 from evals.runner import Runner, score_key, translation_key
 from evals.store import cache_key, open_store
 from evals.suite import load_suite
-from tests.conftest import REPO
+from tests.conftest import REPO, Quiet
 
 
 def mteval(*args, db, cwd=REPO, check=True):
@@ -24,14 +24,6 @@ def mteval(*args, db, cwd=REPO, check=True):
     return run
 
 
-class Quiet:
-    def task(self, description, total):
-        import contextlib
-
-        return contextlib.nullcontext(lambda advance: None)
-
-    def notice(self, message):
-        pass
 
 
 @pytest.fixture(scope="module")
