@@ -86,6 +86,25 @@ def get_metric(name: str, **options: Any) -> Metric:
     return factory(**{**entry.fixed, **options})
 
 
+def metric_class(name: str) -> "type[Metric]":
+    """The class registered as ``name`` (``NAME:ARG`` allowed): its capabilities, without building it."""
+    base = name.strip().partition(":")[0].strip().lower() if isinstance(name, str) else name
+    entry = _REGISTRY.get(base)
+    if entry is None:
+        get_metric(name)  # raises the "unknown metric" error with its suggestion
+    return _load(base, entry)
+
+
+def build_metric(name: str, options: Mapping[str, Any], *, target_lang: str, jobs: int | None = None) -> "Metric":
+    """The metric ``name`` with ``options`` for outputs in ``target_lang``, as every caller builds it.
+
+    The metric's own ``configure`` adds what depends on the target language
+    and the worker count, so runner, comparisons and executors agree.
+    """
+    configured = metric_class(name).configure(dict(options), target_lang=target_lang, jobs=jobs)
+    return get_metric(name, **configured)
+
+
 def _with_argument(name: str, entry: MetricEntry, argument: str, options: dict[str, Any]) -> dict[str, Any]:
     """Options with ``NAME:ARG``'s argument set, refusing it where it means nothing or conflicts."""
     with_arg = sorted(n for n, e in _REGISTRY.items() if e.argument)

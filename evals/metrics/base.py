@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,18 @@ class Metric(ABC):
     higher_is_better: bool = True
     # A numpy dtype name: metrics are built (for their signatures) before numpy is needed.
     stats_dtype: str = "int64"
+    #: True when each segment's inputs carry its document's earlier segments (``add_context``).
+    doc_context: bool = False
+
+    @classmethod
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
+        """The options to build this metric with for outputs in ``target_lang``.
+
+        A capability of the plugin: lexical metrics tokenise by target
+        language, TER parallelises over ``jobs`` workers. Callers pass every
+        metric the same arguments; the default changes nothing.
+        """
+        return dict(options)
 
     @property
     @abstractmethod
@@ -117,6 +129,52 @@ class Metric(ABC):
     @abstractmethod
     def segment_score(self, stats_row: Any) -> float:
         """Sentence-level score of one segment's statistics row."""
+
+    # -- optional hooks: every metric has them, the defaults do nothing ----------------------
+
+    def add_context(
+        self,
+        sources: Sequence[str],
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        doc_ids: Sequence[str],
+    ) -> tuple[list[str], list[str], list[str] | None]:
+        """The texts a segment is scored (and cached) on: with document context where ``doc_context``."""
+        return list(sources), list(hyps), None if refs is None else list(refs)
+
+    def segment_details(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        *,
+        sources: Sequence[str] | None = None,
+    ) -> list[dict[str, Any] | None] | None:
+        """Per-segment details beyond the score (xCOMET error spans); None when there are none."""
+        return None
+
+    def system_details(self, stats: Any) -> dict[str, Any]:
+        """What a system-level score row records beyond its value and interval."""
+        return {}
+
+    def notices(self) -> list[str]:
+        """One line per thing the user should know about this run's scores."""
+        return []
+
+    def iter_segment_stats(
+        self,
+        hyps: Sequence[str],
+        refs: Sequence[str] | None,
+        *,
+        sources: Sequence[str] | None = None,
+        chunk_size: int = 5000,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """``segment_stats`` in order, ``(start, rows)`` at most ``chunk_size`` rows at a time."""
+        chunk_size = max(1, int(chunk_size))
+        for start in range(0, len(hyps), chunk_size):
+            end = start + chunk_size
+            yield start, self.segment_stats(
+                hyps[start:end], None if refs is None else refs[start:end],
+                sources=None if sources is None else sources[start:end])
 
     def score_from_stats(self, stats_sum_or_rows: Any) -> float:
         """Pooled (corpus) score.

@@ -141,6 +141,13 @@ class SacrebleuMetric(Metric):
             min_parallel_segments, "min_parallel_segments"
         )
 
+    @classmethod
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
+        """Tokenisation follows the target language (``13a`` for English, ``zh`` for Chinese)."""
+        options = dict(options)
+        options.setdefault("target_lang", target_lang)
+        return options
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.signature()}>"
 
@@ -441,6 +448,14 @@ class TER(SacrebleuMetric):
     higher_is_better = False
     stats_dtype = "float64"
     MIN_PARALLEL_SEGMENTS = 100
+
+    @classmethod
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
+        """TER is the slow one: it takes the run's ``--jobs`` as its worker count."""
+        options = super().configure(options, target_lang=target_lang, jobs=jobs)
+        if jobs:
+            options.setdefault("n_jobs", jobs)
+        return options
 
     def __init__(
         self,

@@ -160,6 +160,10 @@ class System(ABC):
     #: True when outputs depend on *which* segment is asked for, not only on its text
     #: (a file of translations keyed by segment id): the cache key then names the segment.
     keyed_by_segment: bool = False
+    #: How many earlier sentences of its document a system sees (0: none); they key its cache entries.
+    context: int = 0
+    #: True when the system loads a model (hf, llm, ct2): an executor may ship it to workers.
+    loads_model: ClassVar[bool] = False
 
     def __init__(self, spec: str, name: str | None = None) -> None:
         self.spec = spec
