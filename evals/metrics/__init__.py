@@ -22,7 +22,7 @@ import importlib
 import inspect
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from evals.errors import InputError, did_you_mean
 
@@ -84,6 +84,33 @@ def get_metric(name: str, **options: Any) -> Metric:
     factory = _load(key, entry)
     _check_options(key, entry, factory, options)
     return factory(**{**entry.fixed, **options})
+
+
+def metric_order(names: "Iterable[str]") -> list[str]:
+    """Metric names in display order: registered ones in registry order, then the rest alphabetically.
+
+    Stored names may carry an argument (``comet:PATH``); they sort with their entry.
+    """
+    names = list(dict.fromkeys(names))
+    order = {name: index for index, name in enumerate(_REGISTRY)}
+
+    def rank(name: str) -> tuple[int, str]:
+        base = name.partition(":")[0].lower()
+        return (order.get(base, len(order)), name)
+
+    return sorted(names, key=rank)
+
+
+def higher_is_better(name: str) -> bool:
+    """The direction of a (possibly stored, possibly unregistered) metric name; unknown ones: higher."""
+    base = name.partition(":")[0].strip().lower()
+    entry = _REGISTRY.get(base)
+    if entry is None:
+        return True
+    try:
+        return bool(_load(base, entry).higher_is_better)
+    except InputError:  # its optional packages are missing here
+        return True
 
 
 def metric_class(name: str) -> "type[Metric]":
