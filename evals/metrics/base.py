@@ -48,7 +48,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from evals.errors import InputError, NonFiniteScore
 
@@ -88,6 +88,8 @@ class Metric(ABC):
     stats_dtype: str = "int64"
     #: True when each segment's inputs carry its document's earlier segments (``add_context``).
     doc_context: bool = False
+    #: True when building the metric loads a model (COMET): validated on first use, not up front.
+    loads_model: ClassVar[bool] = False
 
     @classmethod
     def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:

@@ -308,6 +308,7 @@ class Comet(Metric):
     reference_free = False
     stats_dtype = "float64"
     higher_is_better = True
+    loads_model = True
 
     def __init__(
         self,
