@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.compare import (
+    MetricComparison,
     PairAnalysis,
     PairedSettings,
     SegmentChange,
@@ -232,26 +233,33 @@ class _PolicyReader:
 
 @dataclass
 class MetricCheck:
-    """One (corpus, metric): did the candidate regress?"""
+    """One (corpus, metric): did the candidate regress? A comparison judged by the policy's rule."""
 
-    analysis: PairAnalysis
+    comparison: MetricComparison
     tolerance: float
     alpha: float
-    p_adjusted: float
     segments: list[SegmentChange] = field(default_factory=list)
 
     @property
+    def analysis(self) -> PairAnalysis:
+        return self.comparison.analysis
+
+    @property
     def corpus(self) -> str:
-        return self.analysis.pair.corpus
+        return self.comparison.corpus
 
     @property
     def metric(self) -> str:
-        return self.analysis.pair.metric_name
+        return self.comparison.metric
+
+    @property
+    def p_adjusted(self) -> float:
+        return self.comparison.p_adjusted
 
     @property
     def drop(self) -> float:
         """How much worse the candidate is, in score points (negative: it improved)."""
-        return -self.analysis.improvement()
+        return self.comparison.drop
 
     @property
     def exceeds_tolerance(self) -> bool:
@@ -259,7 +267,7 @@ class MetricCheck:
 
     @property
     def significant(self) -> bool:
-        return self.p_adjusted < self.alpha
+        return self.comparison.significant(self.alpha)
 
     @property
     def failed(self) -> bool:
@@ -271,7 +279,7 @@ class MetricCheck:
 
     @property
     def digits(self) -> int:
-        return digits_for(self.analysis.main.baseline, self.analysis.main.system)
+        return self.comparison.digits
 
     def message(self) -> str:
         main = self.analysis.main
@@ -442,7 +450,8 @@ def run_gate(
     checks = []
     for a, p in zip(analyses, adjusted):
         rule = policy.for_metric(a.pair.metric_name)
-        checks.append(MetricCheck(a, rule.tolerance, rule.alpha, p))
+        checks.append(MetricCheck(MetricComparison(candidate.label, a, p, policy.correction), rule.tolerance,
+                                  rule.alpha))
     by_corpus: dict[str, list[PairAnalysis]] = {}
     for a in analyses:
         by_corpus.setdefault(a.pair.corpus, []).append(a)
@@ -529,7 +538,7 @@ def check(
 
         store = own_store = open_store(db)
     try:
-        from evals.baseline import load_baseline
+        from evals.compare.baseline import load_baseline
         from evals.compare import load_run_system, parse_side
 
         if baseline_system is not None:

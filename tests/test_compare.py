@@ -252,7 +252,7 @@ def test_one_sided_corpora_are_noted_not_compared(env):
 
 
 def test_baseline_file_gives_the_same_comparison_as_its_run(env, tmp_path):
-    from evals.baseline import load_baseline, save_baseline
+    from evals.compare.baseline import load_baseline, save_baseline
     from evals.store import open_store
 
     path = tmp_path / "light.json"

@@ -58,7 +58,7 @@ def _run(db: Path, suite_text: str, folder: Path, name: str) -> int:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> GateEnv:
-    from evals.baseline import save_baseline
+    from evals.compare.baseline import save_baseline
     from evals.corpora.loaders import load_segments
     from evals.store import open_store
     from evals.systems.registry import build_system

@@ -10,7 +10,8 @@ from dataclasses import replace
 import pytest
 
 from evals.corpora.model import Segment
-from evals.runner import Runner, score_key, translation_key
+from evals.runner import Runner, translation_key
+from evals.scoring.keys import statistics_key as score_key
 from evals.store import cache_key, open_store
 from evals.suite import load_suite
 from tests.conftest import REPO, Quiet

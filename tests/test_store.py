@@ -197,6 +197,40 @@ def test_each_released_migration_upgrades_an_older_database_and_keeps_its_data(d
                     [m.version for m in MIGRATIONS]
 
 
+def test_migration_3_moves_flags_and_intervals_out_of_the_score_cache(db):
+    """Rows that rode in score_cache before migration 3 land in their own tables under the same keys."""
+    from evals.metrics.flags import flags_signature
+
+    metric_key, flag_key, ci_key, unknown_ci_key = (cache_key({"k": i}) for i in range(4))
+    with Store.open(db, migrations=MIGRATIONS[:2]) as store:
+        store.score_cache.put_many([
+            (metric_key, "nrefs:1|bleu", 12.5, [1, 2, 3]),
+            (flag_key, flags_signature(), 1.0, [5]),
+            (ci_key, "ci|nrefs:1|bleu", None, [1, 10.25, 14.5]),
+            (unknown_ci_key, "ci|nrefs:1|ter", None, [0, 0.0, 0.0]),
+        ])
+    with Store.open(db) as store:
+        assert set(store.score_cache.get_many([metric_key, flag_key, ci_key, unknown_ci_key])) == {metric_key}
+        assert store.flag_cache.get_many([flag_key]) == {flag_key: 5}
+        assert store.interval_cache.get_many([ci_key, unknown_ci_key]) == {
+            ci_key: (10.25, 14.5), unknown_ci_key: (None, None)}
+        with store.engine.connect() as conn:
+            signatures = dict(conn.execute(text("SELECT key, signature FROM interval_cache")).all())
+        assert signatures == {ci_key: "nrefs:1|bleu", unknown_ci_key: "nrefs:1|ter"}
+
+
+def test_flag_and_interval_caches_keep_the_first_entry_per_key(db):
+    keys = [cache_key({"k": i}) for i in range(2)]
+    with Store.open(db) as store:
+        assert store.flag_cache.put_many([(keys[0], "flags|v1", 3), (keys[0], "flags|v1", 1)]) == 1
+        assert store.flag_cache.put_many([(keys[0], "flags|v1", 2)]) == 0
+        assert store.flag_cache.get_many(keys) == {keys[0]: 3}
+        assert store.interval_cache.put_many([(keys[1], "sig", 1.5, None), (keys[0], "sig", 1.0, 2.0)]) == 2
+        assert store.interval_cache.get_many(keys) == {keys[1]: (None, None), keys[0]: (1.0, 2.0)}
+        with pytest.raises(ValueError, match="flag mask"):
+            store.flag_cache.put_many([(keys[1], "flags|v1", -1)])
+
+
 def test_failed_migration_rolls_back(db):
     def broken(conn):
         conn.execute(text("CREATE TABLE half_done (x INTEGER)"))

@@ -244,7 +244,7 @@ def baseline() -> None:
 @db_option
 def save(spec, out, no_hypotheses, db) -> None:
     """Write a run's system as a baseline file: scores, CIs, per-segment statistics, flags, hashes."""
-    from evals.baseline import save_baseline
+    from evals.compare.baseline import save_baseline
     from evals.compare import parse_side
     from evals.store import open_store
 

@@ -17,9 +17,10 @@ from typing import Any
 # Public names → the module defining them. Imported on first use (PEP 562), so
 # ``evals.stats.settings`` (what a run key hashes) loads without numpy.
 _EXPORTS = {
-    **dict.fromkeys(("DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DEFAULT_SEED", "MIN_DOCUMENTS"), "evals.stats.settings"),
-    **dict.fromkeys(("ConfidenceInterval", "Resampling", "bootstrap_ci", "choose_resampling", "system_ci_details"),
-                    "evals.stats.bootstrap"),
+    **dict.fromkeys(("BOOTSTRAP", "BootstrapSettings", "DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DEFAULT_SEED",
+                     "MIN_DOCUMENTS"), "evals.stats.settings"),
+    **dict.fromkeys(("ConfidenceInterval", "Resampling", "bootstrap_ci", "choose_resampling", "interval_details",
+                     "system_ci_details"), "evals.stats.bootstrap"),
     **dict.fromkeys(("holm", "holm_reject"), "evals.stats.multiple"),
     **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_randomization", "paired_test"),
                     "evals.stats.paired"),

@@ -41,7 +41,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evals.errors import InputError
-from evals.stats.settings import DEFAULT_LEVEL, DEFAULT_RESAMPLES, DEFAULT_SEED, MIN_DOCUMENTS
+from evals.stats.settings import (
+    BOOTSTRAP,
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    MIN_DOCUMENTS,
+    BootstrapSettings,
+)
 
 if TYPE_CHECKING:
     from evals.metrics.base import Metric
@@ -368,14 +375,8 @@ class ConfidenceInterval:
 
     def details(self) -> dict[str, Any]:
         """The keys the runner stores in a system-level score's ``details``."""
-        return {
-            "ci": [_finite(self.low), _finite(self.high)],
-            "ci_level": self.level,
-            "resampling": self.unit,
-            "resampling_reason": self.reason,
-            "n_resamples": self.n_resamples,
-            "seed": self.seed,
-        }
+        return interval_details(_finite(self.low), _finite(self.high), self.level, self.unit, self.reason,
+                                self.n_resamples, self.seed)
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
@@ -410,9 +411,24 @@ def bootstrap_ci(
     )
 
 
-def system_ci_details(metric: "Metric", stats: Any, doc_ids: Sequence[str] | None) -> dict[str, Any]:
-    """``bootstrap_ci(...).details()`` with the defaults; what the runner attaches to system scores."""
-    return bootstrap_ci(metric, stats, doc_ids).details()
+def interval_details(low: float | None, high: float | None, level: float, unit: str, reason: str,
+                     n_resamples: int, seed: int) -> dict[str, Any]:
+    """What a system-level score's ``details`` say about its interval (None: not computable)."""
+    return {
+        "ci": [low, high],
+        "ci_level": level,
+        "resampling": unit,
+        "resampling_reason": reason,
+        "n_resamples": n_resamples,
+        "seed": seed,
+    }
+
+
+def system_ci_details(metric: "Metric", stats: Any, doc_ids: Sequence[str] | None,
+                      settings: BootstrapSettings = BOOTSTRAP) -> dict[str, Any]:
+    """``bootstrap_ci(...).details()`` under ``settings``; what the runner attaches to system scores."""
+    return bootstrap_ci(metric, stats, doc_ids, n_resamples=settings.n_resamples, seed=settings.seed,
+                        level=settings.level, min_documents=settings.min_documents).details()
 
 
 def _finite(value: float) -> float | None:

@@ -35,6 +35,8 @@ from sqlalchemy import (
 from evals.corpora.model import Segment
 from evals.errors import InputError, UsageError, did_you_mean
 from evals.store.cache import (
+    FlagCache,
+    IntervalCache,
     ScoreCache,
     TranslationCache,
     cache_key,
@@ -107,6 +109,8 @@ class Store:
         self.engine = engine
         self.translation_cache = TranslationCache(engine)
         self.score_cache = ScoreCache(engine)
+        self.flag_cache = FlagCache(engine)
+        self.interval_cache = IntervalCache(engine)
 
     @classmethod
     def open(

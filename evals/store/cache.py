@@ -1,4 +1,4 @@
-"""Content-addressed caches for translations and metric scores.
+"""Content-addressed caches: translations, metric statistics, translation flags, score intervals.
 
 A cache entry is keyed by the sha256 of the canonical JSON of everything that
 determines its value (for a translation: system spec, revision, parameters,
@@ -6,7 +6,7 @@ source text and languages; for a score: the metric signature and the texts).
 Canonical JSON makes the key independent of dict order and of how a float was
 spelt, so the same inputs always hit the same entry, on any machine.
 
-Both caches work in batches, because a run asks about thousands of segments
+Every cache works in batches, because a run asks about thousands of segments
 at once: lookups send one ``SELECT ... WHERE key IN (...)`` per chunk of keys,
 and writes are one bulk ``INSERT ... ON CONFLICT DO NOTHING``. Writing a key
 that already exists is not an error, even when another process writes it at
@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, select
 
 from evals.store.engine import chunked, insert_new, run_write, utc_now
-from evals.store.schema import score_cache, translation_cache
+from evals.store.schema import flag_cache, interval_cache, score_cache, translation_cache
 
 _KEY_RE = re.compile(r"[0-9a-f]{64}")
 # The encoder json.dumps(..., ensure_ascii=False) uses for strings (C-accelerated).
@@ -179,6 +179,53 @@ class ScoreCache:
         if not rows:
             return 0  # no write transaction (and no SQLite write lock) for nothing
         return run_write(self._engine, lambda conn: put_cache_rows(conn, score_cache, rows))
+
+
+class FlagCache:
+    """Translation flags already computed for a key, as bitmasks over the flag rules' flags."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, int]:
+        """The cached mask for each key that has one."""
+        return {row.key: int(row.mask) for row in _select_by_key(self._engine, flag_cache, keys)}
+
+    def put_many(self, entries: Iterable[tuple[str, str, int]]) -> int:
+        """Store ``(key, flag rules signature, mask)`` entries; return how many were new."""
+        now = utc_now()
+        rows: dict[str, dict[str, Any]] = {}
+        for key, signature, mask in entries:
+            if isinstance(mask, bool) or not isinstance(mask, int) or mask < 0:
+                raise ValueError(f"a flag mask is an integer >= 0, got {mask!r}")
+            rows.setdefault(_check_key(key), {"key": key, "signature": signature, "mask": mask, "created_at": now})
+        if not rows:
+            return 0
+        return run_write(self._engine, lambda conn: put_cache_rows(conn, flag_cache, list(rows.values())))
+
+
+class IntervalCache:
+    """Bootstrap intervals of system scores already computed for a key; ``(None, None)``: not computable."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, tuple[float | None, float | None]]:
+        """The cached ``(low, high)`` for each key that has one."""
+        return {row.key: (row.low, row.high) for row in _select_by_key(self._engine, interval_cache, keys)}
+
+    def put_many(self, entries: Iterable[tuple[str, str, float | None, float | None]]) -> int:
+        """Store ``(key, metric signature, low, high)`` entries; return how many were new."""
+        now = utc_now()
+        rows: dict[str, dict[str, Any]] = {}
+        for key, signature, low, high in entries:
+            known = low is not None and high is not None
+            rows.setdefault(_check_key(key), {
+                "key": key, "signature": signature, "low": _nullable_float(low) if known else None,
+                "high": _nullable_float(high) if known else None, "created_at": now})
+        if not rows:
+            return 0
+        return run_write(self._engine, lambda conn: put_cache_rows(conn, interval_cache, list(rows.values())))
 
 
 def translation_cache_rows(entries: Iterable[tuple[str, str, str]]) -> list[dict[str, Any]]:

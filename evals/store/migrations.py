@@ -186,9 +186,64 @@ def _m0002_run_inputs(conn: Connection) -> None:
     table.create(conn, checkfirst=False)
 
 
+def _m0003_flag_and_interval_caches(conn: Connection) -> None:
+    """Flags and bootstrap intervals get tables of their own. Frozen.
+
+    Until now both rode in ``score_cache``: flags as rows whose signature starts
+    with ``flags|`` and statistics ``[mask]``, intervals as rows whose signature
+    is ``ci|`` + the metric signature and statistics ``[known, low, high]``.
+    Those rows move to the new tables (same keys), so an upgraded store keeps
+    what it had cached and ``score_cache`` holds metric statistics only.
+    """
+    import json
+
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def stamp(name: str) -> Column:
+        return Column(name, DateTime(timezone=True), nullable=False)
+
+    flags = Table(
+        "flag_cache", md,
+        Column("key", String(64), primary_key=True),
+        Column("signature", Text, nullable=False),
+        Column("mask", Integer, nullable=False),
+        stamp("created_at"),
+    )
+    intervals = Table(
+        "interval_cache", md,
+        Column("key", String(64), primary_key=True),
+        Column("signature", Text, nullable=False),
+        Column("low", Double, nullable=True),
+        Column("high", Double, nullable=True),
+        stamp("created_at"),
+    )
+    md.create_all(conn, checkfirst=False)
+    old = Table("score_cache", MetaData(), autoload_with=conn)
+    moving = old.c.signature.like("flags|%") | old.c.signature.like("ci|%")
+    flag_rows, interval_rows = [], []
+    for row in conn.execute(select(old.c.key, old.c.signature, old.c.stats_json, old.c.created_at).where(moving)):
+        try:
+            stats = json.loads(row.stats_json)
+        except ValueError:
+            continue  # not a row this mteval wrote: dropped with the rest
+        if row.signature.startswith("flags|") and len(stats) == 1:
+            flag_rows.append({"key": row.key, "signature": row.signature, "mask": int(stats[0]),
+                              "created_at": row.created_at})
+        elif row.signature.startswith("ci|") and len(stats) == 3:
+            known = bool(stats[0])
+            interval_rows.append({"key": row.key, "signature": row.signature[3:],
+                                  "low": float(stats[1]) if known else None,
+                                  "high": float(stats[2]) if known else None, "created_at": row.created_at})
+    for table, rows in ((flags, flag_rows), (intervals, interval_rows)):
+        for start in range(0, len(rows), 500):
+            conn.execute(insert(table), rows[start:start + 500])
+    conn.execute(old.delete().where(moving))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create schema", _m0001_create_schema),
     Migration(2, "run input keys", _m0002_run_inputs),
+    Migration(3, "flag and interval caches", _m0003_flag_and_interval_caches),
 )
 
 

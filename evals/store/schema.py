@@ -167,6 +167,29 @@ score_cache = Table(
     _timestamp("created_at"),
 )
 
+# Translation flags (untranslated, off-target, ...) of a (flag rules, source, hypothesis, languages) key,
+# as a bitmask over ``evals.metrics.flags.FLAGS``.
+flag_cache = Table(
+    "flag_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("signature", Text, nullable=False),
+    Column("mask", Integer, nullable=False),
+    _timestamp("created_at"),
+)
+
+# The bootstrap interval of a system score, keyed by (metric signature, the segments' statistics keys,
+# their documents, the bootstrap settings). NULL bounds: the interval is not computable.
+interval_cache = Table(
+    "interval_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("signature", Text, nullable=False),
+    Column("low", Double, nullable=True),
+    Column("high", Double, nullable=True),
+    _timestamp("created_at"),
+)
+
 # The input key of a finished run: sha256 of everything its results depend on
 # (``Runner`` computes it). A later run with the same key copies the results
 # instead of walking every segment's cache entry. Only runs that finished

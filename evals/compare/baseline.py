@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evals.compare import CorpusData, MetricData, SegmentRecord, SystemData, load_run_system
+from evals.compare.runs import load_run_system
+from evals.compare.sides import CorpusData, MetricData, SegmentRecord, SystemData
 from evals.errors import InputError
 
 if TYPE_CHECKING:
