@@ -45,5 +45,5 @@ class LocalExecutor(Executor):
         sources: Sequence[str] | None,
         batch_size: int,
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """The metric's own chunking: one that streams a worker pool (the lexical ones) keeps it for the whole input."""
+        """The metric's own chunking: a worker pool it streams (the lexical ones) lasts the whole input."""
         yield from metric.iter_segment_stats(hyps, refs, sources=sources, chunk_size=batch_size)
