@@ -81,6 +81,7 @@ class Executor(ABC):
     ) -> np.ndarray:
         """Statistics rows for every segment, in input order (``metric.segment_stats``)."""
 
+    @abstractmethod
     def iter_segment_stats(
         self,
         job: MetricJob,
@@ -93,14 +94,10 @@ class Executor(ABC):
         """Statistics in chunks of at most ``batch_size`` segments: ``(start, rows)`` as each finishes.
 
         The runner commits every chunk as it arrives, so a crash loses only
-        chunks in flight. Chunks may come in any order. A distributed
-        executor overrides this to start its workers once for all chunks.
+        chunks in flight. Chunks may come in any order. Chunking itself is
+        the metric's (``Metric.iter_segment_stats``); a distributed executor
+        starts its workers once for all chunks.
         """
-        for start in range(0, len(hyps), batch_size):
-            end = start + batch_size
-            yield start, self.segment_stats(job, metric, hyps[start:end],
-                                            None if refs is None else refs[start:end],
-                                            None if sources is None else sources[start:end])
 
     def close(self) -> None:
         """Release workers; the runner calls this when the run ends."""

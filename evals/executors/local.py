@@ -45,8 +45,5 @@ class LocalExecutor(Executor):
         sources: Sequence[str] | None,
         batch_size: int,
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """A metric that streams its own worker pool (the lexical ones) keeps it for the whole input."""
-        if hasattr(metric, "iter_segment_stats"):
-            yield from metric.iter_segment_stats(hyps, refs, sources=sources, chunk_size=batch_size)
-        else:
-            yield from super().iter_segment_stats(job, metric, hyps, refs, sources, batch_size)
+        """The metric's own chunking: a worker pool it streams (the lexical ones) lasts the whole input."""
+        yield from metric.iter_segment_stats(hyps, refs, sources=sources, chunk_size=batch_size)

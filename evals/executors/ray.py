@@ -29,12 +29,13 @@ and where each output goes (batch index and position).
 * **Metrics**: rows (hypothesis, reference, source) are cut into contiguous
   chunks of ``batch_size`` segments (default: about four chunks per actor);
   statistics come back as JSON (exact for int64 and float64) and are put back
-  in input order. sacrebleu metrics are rebuilt with ``n_jobs=1``: Ray is the
-  parallelism, a process pool inside each actor would only fight it.
+  in input order. A metric that starts its own worker processes (sacrebleu's
+  ``n_jobs``, declared as ``Metric.jobs_option``) is rebuilt with one: Ray is
+  the parallelism, a process pool inside each actor would only fight it.
 
 Which systems go to Ray
 -----------------------
-Only backends that load a model: ``hf``, ``llm``, ``ct2`` (``REMOTE_BACKENDS``).
+Only systems that load a model (``System.loads_model``: ``hf``, ``llm``, ``ct2``).
 ``file:`` validates against whole corpora through the context and has no work
 to shard, ``copy`` and ``gloss`` are cheap, ``cmd:`` runs a program that may
 exist only on the driver's machine and ``openai:`` is already a remote server
@@ -97,8 +98,6 @@ from evals.errors import InputError, MtevalError, UsageError
 from evals.executors.base import Executor, MetricJob, SystemJob
 from evals.executors.local import LocalExecutor
 
-#: Backends whose systems load a model: the ones worth an actor.
-REMOTE_BACKENDS = frozenset({"hf", "llm", "ct2"})
 #: Metric chunks per actor when ``batch_size`` is not given: a few, so a slow chunk does not idle the rest.
 CHUNKS_PER_ACTOR = 4
 INSTALL_HINT = "pip install 'mteval[ray]'"
@@ -145,12 +144,12 @@ class RayExecutor(Executor):
         self, job: SystemJob, system, batches: Sequence[Sequence[Segment]], context
     ) -> Iterator[tuple[int, list[str]]]:
         batches = [list(batch) for batch in batches]
-        if getattr(system, "backend", "") not in REMOTE_BACKENDS or not any(batches):
+        if not system.loads_model or not any(batches):  # only a model is worth an actor
             yield from LocalExecutor().translate(job, system, batches, context)
             return
         ray = self._connect()
         actors = self._actor_count()
-        tasks = translation_tasks(batches, context, int(getattr(system, "context", 0) or 0), actors)
+        tasks = translation_tasks(batches, context, system.context, actors)
         pending = {index: [None] * len(batch) for index, batch in enumerate(batches)}
         left = {index: len(batch) for index, batch in enumerate(batches)}
         for index in [i for i, n in left.items() if n == 0]:  # nothing to ask a model for
@@ -199,7 +198,7 @@ class RayExecutor(Executor):
         actors = self._actor_count()
         size = min(batch_size, self.batch_size or max(1, math.ceil(n / (actors * CHUNKS_PER_ACTOR))))
         tasks = metric_tasks(hyps, refs, sources, size)
-        worker_job = MetricJob(job.name, {**job.options, "n_jobs": 1}) if hasattr(metric, "n_jobs") else job
+        worker_job = MetricJob(job.name, {**job.options, metric.jobs_option: 1}) if metric.jobs_option else job
         constructor = {"job": worker_job, "expected_signature": metric.signature()}
         for row in self._run(ray, _Scorer, constructor, tasks, actors):
             rows = np.asarray(json.loads(row["stats"]), dtype=metric.stats_dtype)

@@ -90,6 +90,14 @@ class Metric(ABC):
     doc_context: bool = False
     #: True when building the metric loads a model (COMET): validated on first use, not up front.
     loads_model: ClassVar[bool] = False
+    #: The option naming the model checkpoint the metric loads (COMET's ``model``), None without one;
+    #: ``mteval models fetch`` reads it and ``default_model`` before any model is here to build with.
+    model_option: ClassVar[str | None] = None
+    #: The checkpoint used when ``model_option`` is not given.
+    default_model: ClassVar[str | None] = None
+    #: The option setting how many worker processes the metric starts itself (sacrebleu's ``n_jobs``),
+    #: None when it starts none: an executor that is the parallelism (Ray) sets it to 1.
+    jobs_option: ClassVar[str | None] = None
 
     @classmethod
     def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:

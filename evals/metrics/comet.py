@@ -304,6 +304,7 @@ class Comet(Metric):
     """
 
     name = "comet"
+    model_option = "model"
     default_model = DEFAULT_COMET
     reference_free = False
     stats_dtype = "float64"

@@ -115,6 +115,8 @@ class SacrebleuMetric(Metric):
     # (measured on a 2-core machine; subclasses set their own, cheaper metrics
     # need more segments).
     MIN_PARALLEL_SEGMENTS = 200
+    #: Statistics are extracted in ``n_jobs`` worker processes (see the module docstring).
+    jobs_option = "n_jobs"
 
     def __init__(
         self,

@@ -39,10 +39,6 @@ COMET_PATTERNS = ("*.yaml", "*.json", "*.txt", "checkpoints/*")
 #: An encoder COMET instantiates from its config (weights come from the checkpoint).
 ENCODER_PATTERNS = ("*.json", "*.model", "*.txt", "*.spm")
 
-DEFAULT_METRIC_MODELS = {"comet": "Unbabel/wmt22-comet-da", "cometkiwi": "Unbabel/wmt22-cometkiwi-da"}
-MODEL_BACKENDS = ("hf", "llm")
-LOCAL_BACKENDS = ("ct2",)
-
 SnapshotDownload = Callable[..., str]
 
 
@@ -143,16 +139,18 @@ def download_model(repo_id: str, revision: str | None = None,
 
 def suite_items(suite: Any) -> tuple[list[FetchItem], list[str]]:
     """What a suite needs from the Hub, and notes on what it names but needs nothing for."""
-    from evals.systems.registry import parse_spec
+    from evals.metrics import metric_class
+    from evals.systems.registry import parse_spec, system_class
 
     items: list[FetchItem] = []
     notes: list[str] = []
     for ref in suite.systems:
-        backend, arg = parse_spec(ref.spec)
-        if backend in LOCAL_BACKENDS:
-            notes.append(f"{ref.spec}: a local CTranslate2 model (make it with `mteval models convert`)")
+        _, arg = parse_spec(ref.spec)
+        system = system_class(ref.spec)  # the plugin says where its model comes from; nothing is built
+        if system.model_source == "local":
+            notes.append(f"{ref.spec}: {system.local_model_note}")
             continue
-        if backend not in MODEL_BACKENDS or not arg:
+        if system.model_source != "hub" or not arg:
             continue
         name, revision = split_revision(arg)
         revision = ref.options.get("revision") or revision
@@ -161,10 +159,11 @@ def suite_items(suite: Any) -> tuple[list[FetchItem], list[str]]:
             continue
         items.append(FetchItem(name, revision, "model", ref.spec))
     for ref in suite.metrics:
-        base, _, arg = ref.name.partition(":")
-        if base not in DEFAULT_METRIC_MODELS:
+        metric = metric_class(ref.name)
+        if metric.model_option is None:
             continue
-        model = arg or ref.options.get("model") or DEFAULT_METRIC_MODELS[base]
+        _, _, arg = ref.name.partition(":")
+        model = arg or ref.options.get(metric.model_option) or metric.default_model
         name, revision = split_revision(str(model))
         if Path(name).expanduser().exists():
             notes.append(f"{ref.name}: a local checkpoint, nothing to fetch")

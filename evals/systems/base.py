@@ -164,6 +164,13 @@ class System(ABC):
     context: int = 0
     #: True when the system loads a model (hf, llm, ct2): an executor may ship it to workers.
     loads_model: ClassVar[bool] = False
+    #: Where the model a spec's argument names comes from, for ``mteval models fetch`` (which asks
+    #: before the model is here to build with): "hub" -- a Hugging Face id (``ID[@REV]``, or a
+    #: ``revision`` option) to download into the cache, or a local directory used as it is;
+    #: "local" -- a path made on this machine, nothing to fetch; None -- no model.
+    model_source: ClassVar[str | None] = None
+    #: What ``mteval models fetch`` says about a "local" model: how one is made.
+    local_model_note: ClassVar[str] = "a local model, nothing to fetch"
 
     def __init__(self, spec: str, name: str | None = None) -> None:
         self.spec = spec

@@ -65,6 +65,9 @@ class Ct2System(System):
     """A CTranslate2-converted seq2seq model with its Hugging Face tokenizer."""
 
     backend = "ct2"
+    loads_model = True
+    model_source = "local"
+    local_model_note = "a local CTranslate2 model (make it with `mteval models convert`)"
 
     def __init__(
         self,

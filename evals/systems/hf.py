@@ -252,6 +252,8 @@ class HfSystem(System):
     """A transformers encoder-decoder model (Marian, NLLB, M2M100, mBART-50, ...)."""
 
     backend = "hf"
+    loads_model = True
+    model_source = "hub"
 
     def __init__(
         self,

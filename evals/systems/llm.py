@@ -91,6 +91,8 @@ class LlmSystem(System):
     """A chat model from transformers, prompted to translate segment by segment."""
 
     backend = "llm"
+    loads_model = True
+    model_source = "hub"
 
     def __init__(
         self,

@@ -13,13 +13,18 @@ name=...)`` (a suite's ``name:`` key); it defaults to the spec.
 Adding a backend: write ``evals/systems/<name>.py`` with a module-level
 function ``register(registry)`` that makes one call such as::
 
-    registry.register("hf", "evals.systems.hf_model:HfSystem",
+    registry.register("hf", "evals.systems.hf:HfSystem",
                       description="Hugging Face seq2seq model", arg="required")
 
 and add its name and module to ``BACKENDS``. A factory given as
 ``"module:attribute"`` is imported only when a spec naming it is built, so
 ``mteval --help`` and lexical scoring never import torch. Backend modules
-themselves must keep heavy imports inside functions.
+themselves must keep heavy imports inside functions. Lookup, lazy import and
+the option check are ``evals.plugins``'s, shared with the metrics.
+
+What a backend can do (load a model, where its model comes from) is declared
+on its system class (``evals.systems.base.System``); ``system_class(name)``
+reads it without building a system.
 
 There is no global registry object: ``default_registry()`` assembles a fresh
 one from ``BACKEND_MODULES`` (cheap: module imports are cached by Python), and
@@ -29,13 +34,11 @@ one from ``BACKEND_MODULES`` (cheap: module imports are cached by Python), and
 from __future__ import annotations
 
 import importlib
-import inspect
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from evals.errors import UsageError, did_you_mean
+from evals.errors import UsageError
+from evals.plugins import Plugin, PluginTable
 from evals.systems.base import System
 
 #: Backend name → the module whose ``register`` adds it. Spelled out so that a
@@ -54,7 +57,8 @@ BACKENDS: dict[str, str] = {
 BACKEND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BACKENDS.values()))
 
 ArgPolicy = Literal["none", "optional", "required"]
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+#: Parameters the registry passes itself; never user options.
+_RESERVED = ("spec", "arg")
 
 
 class SystemFactory(Protocol):
@@ -63,12 +67,10 @@ class SystemFactory(Protocol):
     def __call__(self, arg: str | None, /, *, spec: str, name: str | None = None, **options: Any) -> System: ...
 
 
-@dataclass(frozen=True)
-class Backend:
-    """One registered backend."""
+@dataclass(frozen=True, kw_only=True)
+class Backend(Plugin):
+    """One registered backend: a plugin (``target`` is its factory) and how its spec takes an argument."""
 
-    name: str
-    factory: SystemFactory | str
     description: str
     arg: ArgPolicy = "none"
     arg_help: str = "ARG"
@@ -79,14 +81,6 @@ class Backend:
         if self.arg == "optional":
             return f"{self.name}[:{self.arg_help}]"
         return f"{self.name}:{self.arg_help}"
-
-    def resolve(self) -> SystemFactory:
-        """The factory, importing it now if it was registered by name."""
-        if not isinstance(self.factory, str):
-            return self.factory
-        module_name, _, attribute = self.factory.partition(":")
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -99,10 +93,10 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 class Registry:
-    """A typed map from backend names to factories."""
+    """Backends being registered: each ``register`` call makes a new ``PluginTable``."""
 
     def __init__(self) -> None:
-        self._backends: dict[str, Backend] = {}
+        self._table: PluginTable[Backend] = _table([])
 
     def register(
         self,
@@ -114,33 +108,24 @@ class Registry:
         arg_help: str = "ARG",
     ) -> None:
         """Add a backend. Registering a name twice is a programming error."""
-        if not _NAME_RE.match(name):
-            raise ValueError(f"backend name {name!r} must match {_NAME_RE.pattern}")
-        if name in self._backends:
-            raise ValueError(f"backend {name!r} is already registered")
         if arg not in ("none", "optional", "required"):
             raise ValueError(f"arg must be 'none', 'optional' or 'required', not {arg!r}")
-        if isinstance(factory, str) and ":" not in factory:
-            raise ValueError(f"lazy factory {factory!r} must be 'module:attribute'")
-        self._backends[name] = Backend(name, factory, description, arg, arg_help)
+        backend = Backend(name=name, target=factory, description=description, arg=arg, arg_help=arg_help)
+        self._table = _table([*self._table.entries(), backend])
 
     def names(self) -> list[str]:
-        return sorted(self._backends)
+        return self._table.names()
 
     def available(self) -> list[tuple[str, str]]:
         """(usage, description) pairs for ``--help``, sorted by name."""
-        return [(b.usage(), b.description) for _, b in sorted(self._backends.items())]
+        return [(b.usage(), b.description) for b in sorted(self._table.entries(), key=lambda b: b.name)]
 
     def backend(self, name: str) -> Backend:
-        try:
-            return self._backends[name]
-        except KeyError:
-            known = self.names()
-            raise UsageError(
-                f"unknown system backend '{name}'",
-                field="system",
-                hint=did_you_mean(name, known) or f"available: {', '.join(known)}",
-            ) from None
+        return self._table.entry(name)
+
+    def system_class(self, name: str) -> type[System]:
+        """The class a backend builds, imported but not instantiated: its capabilities."""
+        return self._table.load(name)
 
     def build(self, spec: str, **options: Any) -> System:
         """Build a system from a spec; options go to the backend's factory."""
@@ -158,32 +143,13 @@ class Registry:
                 field="system",
                 hint=f"write it as '{name}'",
             )
-        factory = backend.resolve()
-        _check_options(name, factory, options)
+        factory = self._table.load(name)
+        self._table.check_options(name, factory, options, reserved=_RESERVED)
         return factory(arg, spec=spec.strip(), **options)
 
 
-def _check_options(backend: str, factory: Callable[..., Any], options: dict[str, Any]) -> None:
-    """Reject unknown options by name instead of letting a TypeError escape."""
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return
-    params = signature.parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    accepted = {
-        p.name
-        for p in params.values()
-        if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    } - {"spec", "arg"}
-    for option in sorted(options):
-        if option not in accepted:
-            raise UsageError(
-                f"system '{backend}' has no option '{option}'",
-                field=option,
-                hint=did_you_mean(option, accepted) or f"options: {', '.join(sorted(accepted)) or 'none'}",
-            )
+def _table(backends: list[Backend]) -> PluginTable[Backend]:
+    return PluginTable("system backend", backends, field="system")
 
 
 def default_registry() -> Registry:
@@ -199,18 +165,35 @@ def backend_names() -> list[str]:
     return sorted(BACKENDS)
 
 
+def _registry_for(name: str) -> Registry:
+    """A registry holding just backend ``name`` (only its module is imported), or every backend.
+
+    An unknown name gets the full registry, for its "did you mean" error.
+    """
+    if name not in BACKENDS:
+        return default_registry()
+    registry = Registry()
+    importlib.import_module(BACKENDS[name]).register(registry)
+    return registry
+
+
 def build_system(spec: str, **options: Any) -> System:
     """Build a system from ``NAME[:ARG]`` (e.g. ``gloss``, ``file:hyps.jsonl``).
 
-    Only the named backend's module is imported; an unknown name goes to the
-    full registry for its "did you mean" error.
+    Only the named backend's module is imported.
     """
     name, _ = parse_spec(spec)
-    if name not in BACKENDS:
-        return default_registry().build(spec, **options)
-    registry = Registry()
-    importlib.import_module(BACKENDS[name]).register(registry)
-    return registry.build(spec, **options)
+    return _registry_for(name).build(spec, **options)
+
+
+def system_class(spec: str) -> type[System]:
+    """The class ``spec``'s backend builds, without building it (e.g. ``loads_model``, ``model_source``).
+
+    Works where the system could not be built yet: ``mteval models fetch``
+    asks it before the model is on this machine.
+    """
+    name, _ = parse_spec(spec)
+    return _registry_for(name).system_class(name)
 
 
 def available_backends() -> list[tuple[str, str]]:
