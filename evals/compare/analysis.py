@@ -266,12 +266,17 @@ def segment_changes(
 
 
 def default_rank_metric(names: Iterable[str]) -> str:
-    """chrF ranks segments best among the lexical metrics (sentence BLEU is mostly zeros)."""
+    """The metric whose sentence scores rank segments best (``Metric.segment_ranking``); ties: first named."""
+    from evals.metrics import metric_class
+
+    def ranking(name: str) -> int:
+        try:
+            return metric_class(name).segment_ranking
+        except InputError:  # a stored metric this installation does not know, or cannot import
+            return 0
+
     names = list(names)
-    for preferred in ("chrf", "chrf++", "ter", "bleu"):
-        if preferred in names:
-            return preferred
-    return names[0]
+    return max(names, key=ranking)
 
 
 @dataclass

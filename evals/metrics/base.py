@@ -98,6 +98,9 @@ class Metric(ABC):
     #: The option setting how many worker processes the metric starts itself (sacrebleu's ``n_jobs``),
     #: None when it starts none: an executor that is the parallelism (Ray) sets it to 1.
     jobs_option: ClassVar[str | None] = None
+    #: How well sentence scores order segments by quality, for listing the segments that changed most
+    #: (higher: preferred; sentence BLEU is mostly zeros, chrF is smooth). 0: no claim.
+    segment_ranking: ClassVar[int] = 0
 
     @classmethod
     def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:

@@ -319,6 +319,7 @@ class BLEU(SacrebleuMetric):
     """
 
     name = "bleu"
+    segment_ranking = 1
     stats_dtype = "int64"
     MIN_PARALLEL_SEGMENTS = 500
 
@@ -392,6 +393,7 @@ class ChrF(SacrebleuMetric):
     ``name`` is ``"chrf"`` followed by one ``+`` per word order.
     """
 
+    segment_ranking = 3
     stats_dtype = "int64"
 
     def __init__(
@@ -447,6 +449,7 @@ class TER(SacrebleuMetric):
     """
 
     name = "ter"
+    segment_ranking = 2
     higher_is_better = False
     stats_dtype = "float64"
     MIN_PARALLEL_SEGMENTS = 100
