@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from evals.errors import InputError, did_you_mean
+from evals.inputs import read_text
 
 TOP_KEYS = {"name", "description", "corpora", "systems", "metrics", "options"}
 CORPUS_KEYS = {"path", "name"}
@@ -91,9 +92,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     """Load a suite from a file path or by built-in name (``default``)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise InputError("suite file not found", path=path)
-        return parse_suite(_read_suite(path), str(path))
+        return parse_suite(read_text(path, what="suite file"), str(path))
     names = builtin_suites()
     if str(name_or_path) not in names:
         raise InputError(
@@ -102,17 +101,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
         )
     text = (resources.files("evals") / "suites" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return parse_suite(text, f"builtin:{name_or_path}")
-
-
-def _read_suite(path: Path) -> str:
-    """The suite's text; bytes that are not UTF-8 are an error naming the line, not a traceback."""
-    from evals.corpora.reading import decode_unicode
-
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read suite file: {error.strerror or error}", path=path) from None
-    return decode_unicode(raw, str(path))
 
 
 def parse_suite(text: str, source: str) -> Suite:
