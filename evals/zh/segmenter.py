@@ -2,9 +2,11 @@
 
 Each caller gets its own ``jieba.Tokenizer`` rather than jieba's module-level
 default one: that is global mutable state (user dictionaries added by one
-caller would change another's words). Initialising it logs "Building prefix
-dict ..." at INFO on stderr, which would interleave with progress output, so
-the ``jieba`` logger is held at WARNING while it loads and restored after.
+caller would change another's words). jieba logs "Building prefix dict ..."
+at INFO on stderr whenever a tokenizer initialises, which would interleave
+with progress output; nothing it logs below WARNING is ever of use to us, so
+the ``jieba`` logger is set to WARNING (and left there: a later tokenizer, in
+this process or another caller, stays quiet too).
 """
 
 from __future__ import annotations
@@ -21,12 +23,7 @@ def quiet_jieba() -> Any:
         warnings.simplefilter("ignore", UserWarning)
         import jieba
 
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
-    logger = logging.getLogger("jieba")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        tokenizer.initialize()
-    finally:
-        logger.setLevel(level)
+    tokenizer.initialize()
     return tokenizer
