@@ -39,16 +39,14 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.compare import (
     MetricComparison,
     PairAnalysis,
-    PairedSettings,
     SegmentChange,
     SystemData,
     align,
@@ -56,7 +54,8 @@ from evals.compare import (
     digits_for,
     segment_changes,
 )
-from evals.errors import InputError, UsageError, did_you_mean
+from evals.errors import InputError, UsageError
+from evals.policy import Policy, load_policy
 from evals.stats import holm
 
 if TYPE_CHECKING:
@@ -65,167 +64,7 @@ if TYPE_CHECKING:
     from evals.store.api import Store
 
 UNTRANSLATED = "untranslated"
-POLICY_KEYS = ("version", "defaults", "metrics", "test", "samples", "seed", "resampling", "min_documents",
-               "correction", "documents", "untranslated", "report")
-METRIC_POLICY_KEYS = ("tolerance", "alpha")
-CORRECTIONS = ("holm", "none")
-POLICY_TESTS = ("bootstrap", "randomization")
 _SHOWN = 10  # newly untranslated segments printed with their texts; the rest by id
-
-
-# ---- policy --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MetricPolicy:
-    tolerance: float = 1.0
-    alpha: float = 0.05
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What counts as a regression (see ``evals/policy.yaml``)."""
-
-    defaults: MetricPolicy = MetricPolicy()
-    metrics: Mapping[str, MetricPolicy] = field(default_factory=dict)
-    test: str = "bootstrap"
-    samples: int = 1000
-    seed: int = 12345
-    resampling: str = "auto"
-    min_documents: int = 10
-    correction: str = "holm"
-    floors: Mapping[str, float] = field(default_factory=dict)
-    forbid_new_untranslated: bool = True
-    report_segments: int = 5
-    source: str = "builtin:policy.yaml"
-
-    def for_metric(self, name: str) -> MetricPolicy:
-        """The rule for a metric; ``comet:MODEL`` falls back to ``comet``'s, then to the defaults."""
-        return self.metrics.get(name) or self.metrics.get(name.partition(":")[0]) or self.defaults
-
-    def settings(self) -> PairedSettings:
-        return PairedSettings(test=self.test, n_resamples=self.samples, n_trials=self.samples, seed=self.seed,
-                            unit=self.resampling, min_documents=self.min_documents)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source, "test": self.test, "samples": self.samples, "seed": self.seed,
-            "resampling": self.resampling, "min_documents": self.min_documents, "correction": self.correction,
-            "defaults": vars(self.defaults), "metrics": {k: vars(v) for k, v in self.metrics.items()},
-            "floors": dict(self.floors), "forbid_new_untranslated": self.forbid_new_untranslated,
-            "report_segments": self.report_segments,
-        }
-
-
-def load_policy(path: str | os.PathLike[str] | None = None) -> Policy:
-    """The policy in ``path``, or the built-in ``evals/policy.yaml``."""
-    if path is None:
-        text = (resources.files("evals") / "policy.yaml").read_text(encoding="utf-8")
-        return parse_policy(text, "builtin:policy.yaml")
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("policy file not found", path=path) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read policy file: {error}", path=path) from None
-    return parse_policy(text, str(path))
-
-
-def parse_policy(text: str, source: str = "<policy>") -> Policy:
-    """Validate a policy document strictly: unknown keys are errors with a "did you mean" hint."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(error, 'problem', error)}", path=source,
-                         line=mark.line + 1 if mark else None) from None
-    data = {} if data is None else data
-    check = _PolicyReader(source)
-    check.keys(data, POLICY_KEYS, "policy")
-    if data.get("version", 1) != 1:
-        raise InputError(f"unsupported policy version {data.get('version')!r}", path=source, field="version")
-    defaults = check.metric_policy(data.get("defaults", {}), "defaults", MetricPolicy())
-    metrics = {
-        str(name): check.metric_policy(value, f"metrics.{name}", defaults)
-        for name, value in check.mapping(data.get("metrics", {}), "metrics").items()
-    }
-    documents = check.mapping(data.get("documents", {}), "documents")
-    check.keys(documents, ("floors",), "documents")
-    floors = {str(k): check.number(v, f"documents.floors.{k}")
-              for k, v in check.mapping(documents.get("floors", {}) or {}, "documents.floors").items()}
-    untranslated = check.mapping(data.get("untranslated", {}), "untranslated")
-    check.keys(untranslated, ("forbid_new",), "untranslated")
-    report = check.mapping(data.get("report", {}), "report")
-    check.keys(report, ("segments",), "report")
-    return Policy(
-        defaults=defaults, metrics=metrics,
-        test=check.choice(data.get("test", "bootstrap"), POLICY_TESTS, "test"),
-        samples=check.integer(data.get("samples", 1000), "samples", minimum=1),
-        seed=check.integer(data.get("seed", 12345), "seed", minimum=0),
-        resampling=check.choice(data.get("resampling", "auto"), ("auto", "segment", "document"), "resampling"),
-        min_documents=check.integer(data.get("min_documents", 10), "min_documents", minimum=2),
-        correction=check.choice(data.get("correction", "holm"), CORRECTIONS, "correction"),
-        floors=floors,
-        forbid_new_untranslated=check.boolean(untranslated.get("forbid_new", True), "untranslated.forbid_new"),
-        report_segments=check.integer(report.get("segments", 5), "report.segments", minimum=0),
-        source=source,
-    )
-
-
-class _PolicyReader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, message: str, field: str, hint: str | None = None) -> InputError:
-        return InputError(message, path=self.source, field=field, hint=hint)
-
-    def mapping(self, value: Any, field: str) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail("must be a mapping", field)
-        return value
-
-    def keys(self, value: Any, allowed: Sequence[str], field: str) -> None:
-        for key in self.mapping(value, field):
-            if key not in allowed:
-                raise self.fail(f"unknown key {key!r} in {field}", str(key),
-                                did_you_mean(str(key), allowed) or f"allowed: {', '.join(allowed)}")
-
-    def number(self, value: Any, field: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise self.fail(f"must be a number, got {value!r}", field)
-        return float(value)
-
-    def integer(self, value: Any, field: str, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(f"must be an integer >= {minimum}, got {value!r}", field)
-        return value
-
-    def boolean(self, value: Any, field: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(f"must be true or false, got {value!r}", field)
-        return value
-
-    def choice(self, value: Any, choices: Sequence[str], field: str) -> str:
-        if value not in choices:
-            raise self.fail(f"unknown value {value!r}", field,
-                            did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}")
-        return value
-
-    def metric_policy(self, value: Any, field: str, defaults: MetricPolicy) -> MetricPolicy:
-        value = self.mapping(value, field)
-        self.keys(value, METRIC_POLICY_KEYS, field)
-        tolerance = self.number(value.get("tolerance", defaults.tolerance), f"{field}.tolerance")
-        alpha = self.number(value.get("alpha", defaults.alpha), f"{field}.alpha")
-        if tolerance < 0:
-            raise self.fail(f"must be >= 0, got {tolerance}", f"{field}.tolerance")
-        if not 0 < alpha < 1:
-            raise self.fail(f"must be between 0 and 1, got {alpha}", f"{field}.alpha")
-        return MetricPolicy(tolerance, alpha)
 
 
 # ---- checks and the report ----------------------------------------------------------------------

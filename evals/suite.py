@@ -32,6 +32,8 @@ from typing import Any
 import yaml
 
 from evals.errors import InputError, did_you_mean
+from evals.inputs import read_text
+from evals.yamlcheck import check_keys, compose, line_of, mapping, plain, scalar, sequence
 
 TOP_KEYS = {"name", "description", "corpora", "systems", "metrics", "options"}
 CORPUS_KEYS = {"path", "name"}
@@ -91,9 +93,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     """Load a suite from a file path or by built-in name (``default``)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise InputError("suite file not found", path=path)
-        return parse_suite(_read_suite(path), str(path))
+        return parse_suite(read_text(path, what="suite file"), str(path))
     names = builtin_suites()
     if str(name_or_path) not in names:
         raise InputError(
@@ -104,132 +104,50 @@ def load_suite(name_or_path: str | Path) -> Suite:
     return parse_suite(text, f"builtin:{name_or_path}")
 
 
-def _read_suite(path: Path) -> str:
-    """The suite's text; bytes that are not UTF-8 are an error naming the line, not a traceback."""
-    from evals.corpora.reading import decode_unicode
-
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read suite file: {error.strerror or error}", path=path) from None
-    return decode_unicode(raw, str(path))
-
-
 def parse_suite(text: str, source: str) -> Suite:
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as error:
-        raise _yaml_error(error, source) from None
+    root = compose(text, source)
     if root is None or not isinstance(root, yaml.MappingNode):
         raise InputError("a suite must be a YAML mapping", path=source, line=1)
-    data = _mapping(root, TOP_KEYS, source, "suite")
+    data = mapping(root, TOP_KEYS, source, "suite")
     if "name" not in data:
         raise InputError("missing required key", path=source, line=1, field="name")
-    corpora = tuple(_corpus(node, source) for node in _sequence(data.get("corpora"), source, "corpora"))
-    systems = tuple(_system(node, source) for node in _sequence(data.get("systems"), source, "systems"))
-    metrics = tuple(_metric(node, source) for node in _sequence(data.get("metrics"), source, "metrics"))
+    corpora = tuple(_corpus(node, source) for node in sequence(data.get("corpora"), source, "corpora"))
+    systems = tuple(_system(node, source) for node in sequence(data.get("systems"), source, "systems"))
+    metrics = tuple(_metric(node, source) for node in sequence(data.get("metrics"), source, "metrics"))
     options = {}
     if "options" in data:
-        _check_keys(data["options"], OPTION_KEYS, source, "options")
+        check_keys(data["options"], OPTION_KEYS, source, "options")
         options = _options(data["options"], source)
     for label, items in (("corpora", corpora), ("systems", systems), ("metrics", metrics)):
         if not items:
             raise InputError("must list at least one entry", path=source, field=label)
     return Suite(
-        name=_scalar(data["name"], source, "name"),
-        description=_scalar(data["description"], source, "description") if "description" in data else "",
+        name=scalar(data["name"], source, "name"),
+        description=scalar(data["description"], source, "description") if "description" in data else "",
         corpora=corpora, systems=systems, metrics=metrics, options=options, source=source, text=text,
     )
 
 
-def _line(node: yaml.Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _yaml_error(error: yaml.YAMLError, source: str) -> InputError:
-    """One line from PyYAML's multi-line message: the problem and where it is."""
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    context = getattr(error, "context", None)
-    context_mark = getattr(error, "context_mark", None)
-    if context and context_mark is not None and mark is not None and context_mark.line != mark.line:
-        context = f"{context} started on line {context_mark.line + 1}"
-    message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
-    if mark is not None:
-        message += f" at column {mark.column + 1}"
-    return InputError(" ".join(message.split()), path=source, line=mark.line + 1 if mark else None)
-
-
-def _check_keys(node: yaml.Node, allowed: set[str], source: str, where: str) -> None:
-    if not isinstance(node, yaml.MappingNode):
-        raise InputError(f"'{where}' must be a mapping", path=source, line=_line(node), field=where)
-    seen: dict[str, int] = {}
-    for key_node, _ in node.value:
-        key = key_node.value
-        if not isinstance(key_node, yaml.ScalarNode):
-            raise InputError(f"keys in {where} must be plain names", path=source, line=_line(key_node),
-                             field=where)
-        if key in seen:  # YAML would keep the last one silently
-            raise InputError(f"key '{key}' appears twice in {where} (lines {seen[key]} and {_line(key_node)})",
-                             path=source, line=_line(key_node), field=key)
-        seen[key] = _line(key_node)
-        if key not in allowed:
-            raise InputError(
-                f"unknown key '{key}' in {where} (allowed: {', '.join(sorted(allowed))})",
-                path=source, line=_line(key_node), field=key, hint=did_you_mean(key, allowed),
-            )
-
-
-def _mapping(node: yaml.Node, allowed: set[str], source: str, where: str) -> dict[str, yaml.Node]:
-    _check_keys(node, allowed, source, where)
-    return {k.value: v for k, v in node.value}
-
-
-def _sequence(node: yaml.Node | None, source: str, where: str) -> list[yaml.Node]:
-    if node is None:
-        raise InputError("missing required key", path=source, field=where)
-    if isinstance(node, yaml.ScalarNode) and node.value:
-        return [node]
-    if not isinstance(node, yaml.SequenceNode):
-        raise InputError(f"'{where}' must be a list", path=source, line=_line(node), field=where)
-    return list(node.value)
-
-
-def _scalar(node: yaml.Node, source: str, where: str) -> str:
-    if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-        raise InputError("must be a non-empty string", path=source, line=_line(node), field=where)
-    return str(node.value)
-
-
-def _plain(node: yaml.Node, source: str) -> Any:
-    try:
-        return yaml.safe_load(yaml.serialize(node))
-    except yaml.YAMLError as error:
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise InputError(f"invalid value: {' '.join(str(problem).split())}", path=source,
-                         line=_line(node)) from None
-
-
 def _options(node: yaml.Node, source: str) -> dict[str, Any]:
     """The suite's ``options``: each a positive integer, checked here so a typo fails before any work."""
-    options = _plain(node, source)
+    options = plain(node, source)
     for key_node, value_node in node.value:
         value = options[key_node.value]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"must be a positive integer, got {value!r}", path=source,
-                             line=_line(value_node), field=key_node.value)
+                             line=line_of(value_node), field=key_node.value)
     return options
 
 
 def _corpus(node: yaml.Node, source: str) -> CorpusRef:
     if isinstance(node, yaml.ScalarNode):
-        return CorpusRef(path=_scalar(node, source, "corpora"))
-    data = _mapping(node, CORPUS_KEYS, source, "corpora entry")
+        return CorpusRef(path=scalar(node, source, "corpora"))
+    data = mapping(node, CORPUS_KEYS, source, "corpora entry")
     if "path" not in data:
-        raise InputError("corpus entry needs a path", path=source, line=_line(node), field="path")
+        raise InputError("corpus entry needs a path", path=source, line=line_of(node), field="path")
     return CorpusRef(
-        path=_scalar(data["path"], source, "path"),
-        name=_scalar(data["name"], source, "name") if "name" in data else None,
+        path=scalar(data["path"], source, "path"),
+        name=scalar(data["name"], source, "name") if "name" in data else None,
     )
 
 
@@ -241,7 +159,7 @@ def _known_system(spec: str, node: yaml.Node, source: str, field: str) -> str:
     known = backend_names()
     if name not in known:
         raise InputError(f"unknown system backend '{name}' (known: {', '.join(known)})", path=source,
-                         line=_line(node), field=field, hint=did_you_mean(name, known))
+                         line=line_of(node), field=field, hint=did_you_mean(name, known))
     return spec
 
 
@@ -253,36 +171,36 @@ def _known_metric(name: str, node: yaml.Node, source: str, field: str) -> str:
     known = available_metrics()
     if base not in known:
         raise InputError(f"unknown metric '{base}' (known: {', '.join(known)})", path=source,
-                         line=_line(node), field=field, hint=did_you_mean(base, known))
+                         line=line_of(node), field=field, hint=did_you_mean(base, known))
     return name
 
 
 def _system(node: yaml.Node, source: str) -> SystemRef:
     if isinstance(node, yaml.ScalarNode):
-        return SystemRef(spec=_known_system(_scalar(node, source, "systems"), node, source, "systems"))
-    data = _mapping(node, SYSTEM_KEYS, source, "systems entry")
+        return SystemRef(spec=_known_system(scalar(node, source, "systems"), node, source, "systems"))
+    data = mapping(node, SYSTEM_KEYS, source, "systems entry")
     if "spec" not in data:
-        raise InputError("system entry needs a spec", path=source, line=_line(node), field="spec")
-    options = _plain(data["options"], source) if "options" in data else {}
+        raise InputError("system entry needs a spec", path=source, line=line_of(node), field="spec")
+    options = plain(data["options"], source) if "options" in data else {}
     if not isinstance(options, dict):
-        raise InputError("system options must be a mapping", path=source, line=_line(data["options"]),
+        raise InputError("system options must be a mapping", path=source, line=line_of(data["options"]),
                          field="options")
     return SystemRef(
-        spec=_known_system(_scalar(data["spec"], source, "spec"), data["spec"], source, "spec"),
-        name=_scalar(data["name"], source, "name") if "name" in data else None,
+        spec=_known_system(scalar(data["spec"], source, "spec"), data["spec"], source, "spec"),
+        name=scalar(data["name"], source, "name") if "name" in data else None,
         options=options,
     )
 
 
 def _metric(node: yaml.Node, source: str) -> MetricRef:
     if isinstance(node, yaml.ScalarNode):
-        return MetricRef(name=_known_metric(_scalar(node, source, "metrics"), node, source, "metrics"))
-    data = _mapping(node, METRIC_KEYS, source, "metrics entry")
+        return MetricRef(name=_known_metric(scalar(node, source, "metrics"), node, source, "metrics"))
+    data = mapping(node, METRIC_KEYS, source, "metrics entry")
     if "name" not in data:
-        raise InputError("metric entry needs a name", path=source, line=_line(node), field="name")
-    options = _plain(data["options"], source) if "options" in data else {}
+        raise InputError("metric entry needs a name", path=source, line=line_of(node), field="name")
+    options = plain(data["options"], source) if "options" in data else {}
     if not isinstance(options, dict):
-        raise InputError("metric options must be a mapping", path=source, line=_line(data["options"]),
+        raise InputError("metric options must be a mapping", path=source, line=line_of(data["options"]),
                          field="options")
-    return MetricRef(name=_known_metric(_scalar(data["name"], source, "name"), data["name"], source, "name"),
+    return MetricRef(name=_known_metric(scalar(data["name"], source, "name"), data["name"], source, "name"),
                      options=options)

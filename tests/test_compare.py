@@ -221,7 +221,8 @@ def test_resampling_unit_follows_the_number_of_documents(env):
 
 def test_a_ter_rise_is_a_drop(env):
     """TER is lower-is-better: the gate and the document ceilings read it the right way round."""
-    from evals.gate import parse_policy, run_gate
+    from evals.gate import run_gate
+    from evals.policy import parse_policy
 
     policy = parse_policy("metrics:\n  bleu: {tolerance: 100}\n  chrf: {tolerance: 100}\n"
                           "documents:\n  floors: {ter: 30}\n")

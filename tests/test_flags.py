@@ -165,10 +165,12 @@ def test_flags_on_mixed_script_word_lists(guesser, words):
 def test_character_classes_match_their_code_point_ranges():
     """The regex classes flagging uses are exactly the documented Unicode ranges."""
     from evals.metrics import flags as module
+    from evals.zh.script import han_re
 
-    def han(code: int) -> bool:
+    def han(code: int) -> bool:  # every CJK ideograph block (Unicode 15.1), compatibility blocks included
         return (0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or 0xF900 <= code <= 0xFAFF
-                or 0x20000 <= code <= 0x3134F)
+                or 0x20000 <= code <= 0x2A6DF or 0x2A700 <= code <= 0x2EE5F or 0x2F800 <= code <= 0x2FA1F
+                or 0x30000 <= code <= 0x323AF)
 
     def cjk(code: int) -> bool:
         return han(code) or 0x3040 <= code <= 0x30FF or 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF
@@ -177,7 +179,7 @@ def test_character_classes_match_their_code_point_ranges():
         if 0xD800 <= code <= 0xDFFF:
             continue
         char = chr(code)
-        assert (module._han_re().match(char) is not None) == han(code), hex(code)
+        assert (han_re().match(char) is not None) == han(code), hex(code)
         assert (module._cjk_re().match(char) is not None) == cjk(code), hex(code)
 
 

@@ -257,7 +257,7 @@ def test_same_system_is_not_a_comparison(env):
 
 
 def test_policy_tolerance_floors_and_correction(env, tmp_path):
-    from evals.gate import parse_policy
+    from evals.policy import parse_policy
 
     lenient = parse_policy("defaults: {tolerance: 10}\nmetrics: {}\n")
     assert check(env, "dropped", policy=lenient).passed  # significant, but within a 10-point tolerance
@@ -275,7 +275,7 @@ def test_policy_tolerance_floors_and_correction(env, tmp_path):
 
 
 def test_policy_errors_name_the_key(tmp_path):
-    from evals.gate import load_policy, parse_policy
+    from evals.policy import load_policy, parse_policy
 
     with pytest.raises(InputError, match="did you mean 'tolerance'"):
         parse_policy("metrics:\n  bleu: {tolerence: 1}\n", "p.yaml")

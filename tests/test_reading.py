@@ -15,12 +15,12 @@ from evals.corpora.reading import (
     ZERO_WIDTH,
     ScriptDetector,
     detect_script,
-    line_of_offset,
     normalise_spaces,
     read_text,
     split_lines,
 )
 from evals.errors import InputError
+from evals.inputs import line_of_offset
 
 SIMPLIFIED = "特朗普透露他已经与普京谈论了乌克兰的战争。\n我们今天去北京，这里的天气很好。\n"
 TRADITIONAL = "特朗普透露他已經與普京談論了烏克蘭的戰爭。\n我們今天去臺北，這裡的天氣很好。\n"

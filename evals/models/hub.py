@@ -13,11 +13,12 @@ A backend's spec names a model as ``MODEL_OR_PATH[@REVISION]``:
   A commit hash after ``@`` selects that snapshot.
 
 Using the cached snapshot directory as the model path means the revision that
-``describe()`` records is exactly the one that gets loaded, and a run never
-talks to the Hub when the model is cached. When it is not cached, the model is
-downloaded if the Hub may be used (``download=True`` and ``HF_HUB_OFFLINE``
-unset); offline, or when the download fails, the result is
-``evals.errors.Unavailable`` whose single line names the command that fixes it.
+``describe()`` records is exactly the one that gets loaded. Lookup never
+downloads and never talks to the Hub: a hub model that is not cached is
+``evals.errors.Unavailable`` whose single line names the command that fixes
+it (``mteval models fetch``; ``evals.models.fetch`` downloads, and imports
+this module, never the reverse). The hf, llm and ct2 systems and the COMET
+metric all find their files through here.
 """
 
 from __future__ import annotations
@@ -91,17 +92,34 @@ def hub_cache_dir() -> Path:
     return Path(constants.HF_HUB_CACHE)
 
 
-def fetch_command(repo_id: str, revision: str | None = None) -> str:
-    """The command that puts ``repo_id`` into the cache (for error messages)."""
+def fetch_command(repo_id: str | None = None, revision: str | None = None) -> str:
+    """The command that puts ``repo_id`` into the cache (for error messages).
+
+    Without a ``repo_id`` only the suite form: a metric checkpoint is fetched
+    through the suite that names it (``--model`` fetches translation models).
+    """
+    if repo_id is None:
+        return "mteval models fetch SUITE"
     model = f"{repo_id}@{revision}" if revision else repo_id
     return f"mteval models fetch SUITE (or: mteval models fetch --model {model})"
 
 
-def not_available(repo_id: str, revision: str | None = None, reason: str | None = None) -> Unavailable:
-    """The one-line error for a hub model that is not in the local cache."""
+def not_available(repo_id: str, revision: str | None = None, *, what: str = "model",
+                  fetch_by_id: bool = True) -> Unavailable:
+    """The one-line error for a hub model (or COMET ``checkpoint``) that is not in the local cache."""
     model = f"{repo_id}@{revision}" if revision else repo_id
-    why = "is not available offline" if reason is None else f"is not in the local cache and {reason}"
-    return Unavailable(f"model '{model}' {why}; run: {fetch_command(repo_id, revision)}")
+    command = fetch_command(repo_id, revision) if fetch_by_id else fetch_command()
+    return Unavailable(f"{what} '{model}' is not available offline; run: {command}")
+
+
+def one_revision(name: str, spec_revision: str | None, revision: str | None) -> str | None:
+    """The revision of ``name@spec_revision`` given a separate ``revision`` option too; both must agree."""
+    if revision is not None and not isinstance(revision, str):
+        raise UsageError(f"revision must be a string, got {type(revision).__name__}", field="revision")
+    if spec_revision and revision and spec_revision != revision:
+        raise UsageError(f"two revisions for '{name}': '@{spec_revision}' and revision '{revision}'",
+                         field="revision")
+    return revision or spec_revision
 
 
 def directory_revision(path: str | os.PathLike[str]) -> str:
@@ -126,7 +144,14 @@ def _visible_files(root: Path) -> list[Path]:
 
 
 def cached_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
-    """The cached snapshot directory of ``repo_id`` at ``revision`` (default ``main``), or None."""
+    """The cached snapshot directory of ``repo_id`` at ``revision`` (default ``main``), or None.
+
+    A repository with no folder in the cache costs a stat, not an import of
+    huggingface_hub's client (the common case offline: a default COMET
+    checkpoint that was never fetched).
+    """
+    if not (hub_cache_dir() / ("models--" + repo_id.replace("/", "--"))).is_dir():
+        return None
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
@@ -138,6 +163,20 @@ def cached_snapshot(repo_id: str, revision: str | None = None) -> Path | None:
     except ValueError:  # e.g. an invalid revision name
         return None
     return Path(folder)
+
+
+def snapshot_of(path: str | os.PathLike[str]) -> tuple[str | None, str] | None:
+    """(hub id, commit) of the cache snapshot ``path`` lies in, or None outside the Hugging Face cache.
+
+    The id is None when the snapshot's repository folder is not named the way
+    the cache names them (``models--ORG--NAME``).
+    """
+    for parent in Path(os.path.abspath(path)).parents:
+        if parent.parent.name == "snapshots" and COMMIT_RE.match(parent.name):
+            repo = parent.parent.parent.name
+            repo_id = repo.removeprefix("models--").replace("--", "/") if repo.startswith("models--") else None
+            return repo_id, parent.name
+    return None
 
 
 def check_repo_id(name: str) -> None:
@@ -161,22 +200,16 @@ def _looks_like_path(name: str) -> bool:
     )
 
 
-def resolve_model(spec: str, revision: str | None = None, *, download: bool = True) -> ModelRef:
-    """Resolve ``MODEL_OR_PATH[@REVISION]`` (plus an optional ``revision``) to a ``ModelRef``.
+def resolve_model(spec: str, revision: str | None = None) -> ModelRef:
+    """Resolve ``MODEL_OR_PATH[@REVISION]`` (plus an optional ``revision``) to a ``ModelRef``, offline.
 
-    Reads no weights. A hub model that is not cached is downloaded when
-    ``download`` is true and the Hub may be used; otherwise, or if that
-    fails, raises ``Unavailable``.
+    Reads no weights and downloads nothing: a hub model that is not cached
+    raises ``Unavailable`` naming ``mteval models fetch``.
     """
     if not isinstance(spec, str) or not spec.strip():
         raise UsageError("empty model name", hint="give a Hugging Face id or a model directory")
     name, spec_revision = split_revision(spec)
-    if revision is not None and not isinstance(revision, str):
-        raise UsageError(f"revision must be a string, got {type(revision).__name__}", field="revision")
-    if spec_revision and revision and spec_revision != revision:
-        raise UsageError(f"two revisions for '{name}': '@{spec_revision}' and revision '{revision}'",
-                         field="revision")
-    revision = revision or spec_revision
+    revision = one_revision(name, spec_revision, revision)
     path = Path(name).expanduser()
     if path.is_dir():
         if revision:
@@ -188,11 +221,7 @@ def resolve_model(spec: str, revision: str | None = None, *, download: bool = Tr
     check_repo_id(name)
     snapshot = cached_snapshot(name, revision)
     if snapshot is None:
-        if not download or hub_offline():
-            raise not_available(name, revision)
-        from evals.models.fetch import download_model
-
-        snapshot = download_model(name, revision)
+        raise not_available(name, revision)
     return ModelRef(name, snapshot, snapshot.name, local=False)
 
 

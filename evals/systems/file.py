@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from evals.corpora.model import Segment
 from evals.errors import InputError, UsageError, did_you_mean
+from evals.inputs import decode, read_bytes
 from evals.systems.base import System, SystemInfo, TranslationContext
 
 if TYPE_CHECKING:
@@ -116,14 +117,14 @@ class FileSystem(System):
             )
         self.path = Path(arg).expanduser()
         self.format = _choose_format(self.path, format)
-        data = _read_bytes(self.path)
+        data = read_bytes(self.path, what="hypotheses file")
         self.sha256 = hashlib.sha256(data).hexdigest()
         self._parse(data)  # now, so a broken file fails before any model runs; the result is dropped
         self._records: list[HypothesisRecord] | None = None
         self._lines: list[str] | None = None
 
     def _parse(self, data: bytes) -> tuple[list[HypothesisRecord], list[str]]:
-        text = _decode(data, self.path)
+        text = decode(data, str(self.path)).text
         if self.format == "jsonl":
             return parse_jsonl(text, self.path), []
         return [], split_lines(text)
@@ -133,7 +134,7 @@ class FileSystem(System):
         multiply a large run's memory by the number of systems); it must not have changed since."""
         if self._records is not None:
             return
-        data = _read_bytes(self.path)
+        data = read_bytes(self.path, what="hypotheses file")
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise InputError("hypotheses file changed during the run", path=self.path,
                              hint="run again to use the new file")
@@ -183,24 +184,6 @@ def _choose_format(path: Path, requested: str) -> str:
     if requested != "auto":
         return requested
     return "jsonl" if path.name.lower().endswith(JSONL_SUFFIXES) else "text"
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("hypotheses file not found", path=path) from None
-    except IsADirectoryError:
-        raise InputError("expected a file, found a directory", path=path) from None
-    except OSError as error:
-        raise InputError(f"cannot read hypotheses file: {error.strerror}", path=path) from None
-
-
-def _decode(data: bytes, path: Path) -> str:
-    """UTF-8 (or UTF-16/32 with a BOM); anything else names the line and byte offset."""
-    from evals.corpora.reading import decode_unicode
-
-    return decode_unicode(data, str(path))
 
 
 def split_lines(text: str) -> list[str]:

