@@ -577,6 +577,38 @@ def test_fetch_failure_is_one_line_per_model(tmp_path, monkeypatch):
     assert all(r.error == f"cannot fetch '{r.item.repo_id}': the Hugging Face Hub cannot be reached" for r in results)
 
 
+def test_a_missing_model_is_downloaded_on_first_use_when_the_hub_may_be_used(tiny_models, empty_hub, monkeypatch):
+    """Lookup never downloads; ``obtain_model`` (what hf:/llm: load through) fetches a missing model once."""
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    from evals.models import fetch
+    from evals.models.hub import resolve_model
+
+    calls = []
+
+    def hub(repo_id, revision=None, allow_patterns=None, cache_dir=None, **kwargs):
+        calls.append(repo_id)
+        return str(fake_snapshot(Path(cache_dir), repo_id, tiny_models["marian"]))
+
+    with pytest.raises(Unavailable, match="not available offline; run: mteval models fetch"):
+        resolve_model("org/tiny-marian")
+    with pytest.raises(Unavailable, match="not available offline"):  # HF_HUB_OFFLINE=1: no download tried
+        fetch.obtain_model("org/tiny-marian", snapshot_download=hub)
+    assert calls == []
+    monkeypatch.setattr(fetch, "hub_offline", lambda: False)
+    ref = fetch.obtain_model("org/tiny-marian", snapshot_download=hub)
+    assert calls == ["org/tiny-marian"] and ref.revision == FAKE_COMMIT and ref.has_weights()
+    assert fetch.obtain_model("org/tiny-marian", snapshot_download=hub) == ref and len(calls) == 1  # cached now
+
+    def unreachable(*args, **kwargs):
+        raise LocalEntryNotFoundError("An error happened while trying to locate the files on the Hub ...")
+
+    with pytest.raises(Unavailable) as error:
+        fetch.obtain_model("org/other", snapshot_download=unreachable)
+    assert str(error.value) == ("model 'org/other' is not in the local cache and the Hugging Face Hub cannot be "
+                                "reached; run: mteval models fetch SUITE (or: mteval models fetch --model org/other)")
+
+
 def test_fetch_cli_offline_exits_2_without_traceback(capsys):
     code, _, err = mteval_in_process("models", "fetch", "zh-en-models", capsys=capsys)
     assert code == 2 and "Traceback" not in err

@@ -25,10 +25,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evals.errors import Unavailable
 from evals.models.hub import WEIGHT_FILES, hub_cache_dir, hub_offline, split_revision
+
+if TYPE_CHECKING:
+    from evals.models.hub import ModelRef
 
 #: Config, tokenizer and safetensors weights: the first pass for a model.
 MODEL_PATTERNS = ("*.json", "*.model", "*.spm", "*.txt", "*.tiktoken", "*.safetensors")
@@ -123,6 +126,34 @@ def download(item: FetchItem, snapshot_download: SnapshotDownload | None = None)
         return path
     except _download_errors() as error:
         raise Unavailable(f"cannot fetch '{item.repo_id}': {failure_reason(error)}") from None
+
+
+def obtain_model(spec: str, revision: str | None = None,
+                 snapshot_download: SnapshotDownload | None = None) -> "ModelRef":
+    """A model from the local cache, downloaded into it first when it is missing and the Hub may be used.
+
+    What the ``hf:`` and ``llm:`` systems load through: one command
+    (``mteval run --system hf:ID``) works where the Hub is reachable, and the
+    same command works air-gapped once the model is cached. Lookup itself
+    (``evals.models.hub.resolve_model``) never downloads.
+    """
+    from evals.models.hub import fetch_command, resolve_model
+
+    try:
+        return resolve_model(spec, revision)
+    except Unavailable:
+        if hub_offline():
+            raise
+    name, spec_revision = split_revision(spec)
+    revision = revision or spec_revision
+    try:
+        download(FetchItem(name, revision, "model", name), snapshot_download)
+    except Unavailable as error:
+        model = f"{name}@{revision}" if revision else name
+        reason = str(error).split(": ", 1)[-1]
+        raise Unavailable(f"model '{model}' is not in the local cache and {reason}; "
+                          f"run: {fetch_command(name, revision)}") from None
+    return resolve_model(spec, revision)
 
 
 def suite_items(suite: Any) -> tuple[list[FetchItem], list[str]]:

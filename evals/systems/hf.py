@@ -272,7 +272,8 @@ class HfSystem(System):
         batch_size: int = DEFAULT_BATCH_SIZE,
         revision: str | None = None,
     ) -> None:
-        from evals.models.hub import require_weights, resolve_model
+        from evals.models.fetch import obtain_model
+        from evals.models.hub import require_weights
 
         super().__init__(spec, name)
         if not arg:
@@ -290,7 +291,7 @@ class HfSystem(System):
         # The runner hands over up to this many segments per call; sorting happens within a call.
         self.max_batch_size = max(256, 4 * self.limits.batch_size)
 
-        self.model_ref: ModelRef = resolve_model(arg, revision)
+        self.model_ref: ModelRef = obtain_model(arg, revision)
         require_weights(self.model_ref)
         self.config = self.model_ref.read_json("config.json")
         self.tokenizer_config = self.model_ref.read_json("tokenizer_config.json")

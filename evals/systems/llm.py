@@ -109,7 +109,8 @@ class LlmSystem(System):
         context: int = 0,
         revision: str | None = None,
     ) -> None:
-        from evals.models.hub import require_weights, resolve_model
+        from evals.models.fetch import obtain_model
+        from evals.models.hub import require_weights
 
         super().__init__(spec, name)
         if not arg or not arg.strip():
@@ -130,7 +131,7 @@ class LlmSystem(System):
         self.context = prompting.check_context_option(context)
         # With context, a whole corpus per call lets a wave span all its documents.
         self.max_batch_size = None if self.context else self.batch_size
-        self.model_ref: ModelRef = resolve_model(arg, revision)
+        self.model_ref: ModelRef = obtain_model(arg, revision)
         require_weights(self.model_ref)
         if not has_chat_template(self.model_ref.path):
             raise InputError("the model's tokenizer has no chat template; llm: needs an instruction-tuned "
