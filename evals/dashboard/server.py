@@ -33,8 +33,8 @@ from urllib.parse import unquote, urlsplit
 
 from evals.dashboard.payloads import RunData, index_payload, run_fingerprint
 from evals.dashboard.significance import significance_payload
-from evals.dashboard.urls import chunk_script, index_url
 from evals.dashboard.site import static_files
+from evals.dashboard.urls import chunk_script, index_url
 from evals.errors import MtevalError
 
 if TYPE_CHECKING:
