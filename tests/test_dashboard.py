@@ -19,9 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evals.dashboard import data
+from evals.dashboard.payloads import RunData, index_payload, run_fingerprint
+from evals.dashboard.significance import segment_mean_cell, significance_payload
+from evals.dashboard.urls import chunk_script
 from evals.dashboard.site import MARKER, static_files, write_site
 from evals.errors import InputError
+from evals.store import open_store
 
 XSS = "<img src=x onerror=alert(1)>"
 SLICE = {"paired.zh-Hans": range(0, 24), "paired.zh-Hant": range(0, 24), "mono-zh": [*range(0, 5), *range(50, 55)]}
@@ -86,14 +89,14 @@ def built(tmp_path_factory, repo):
 @pytest.fixture(scope="module")
 def store(built):
     _, db = built
-    handle = data.open_store_readonly(db)
+    handle = open_store(db, readonly=True)
     yield handle
     handle.close()
 
 
 @pytest.fixture(scope="module")
 def run2(store):
-    return data.RunData(store, 2)
+    return RunData(store, 2)
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +114,14 @@ def _decode(script: str) -> tuple[str, object]:
 
 def test_chunk_script_is_a_receive_call_with_plain_json():
     tricky = {"text": 'a "quote" \\ </script> \u2028 line', "value": 1.5}
-    url, payload = _decode(data.chunk_script("data/x.js", tricky))
+    url, payload = _decode(chunk_script("data/x.js", tricky))
     assert url == "data/x.js" and payload == tricky
     with pytest.raises(ValueError):
-        data.chunk_script("data/x.js", {"bad": float("nan")})
+        chunk_script("data/x.js", {"bad": float("nan")})
 
 
 def test_index_lists_runs_newest_first_with_history_and_directions(store):
-    index = data.index_payload(store)
+    index = index_payload(store)
     assert [r["id"] for r in index["runs"]] == [2, 1]
     assert index["runs"][0]["systems"] == ["good", "xss", "copy"]
     assert all(r["detailed"] for r in index["runs"])
@@ -135,26 +138,27 @@ def test_index_lists_runs_newest_first_with_history_and_directions(store):
     with_ci = [h for h in history if h["ci"] is not None]
     assert with_ci, "the runner attaches bootstrap CIs to system scores"
     assert all(h["ci"][0] <= h["value"] <= h["ci"][1] for h in with_ci)
-    assert [r["detailed"] for r in data.index_payload(store, detailed=[1])["runs"]] == [False, True]
+    assert [r["detailed"] for r in index_payload(store, detailed=[1])["runs"]] == [False, True]
 
 
 def test_leaderboard_rows_match_the_store(store, payload):
     rows = {(r["system"], r["corpus"], r["metric"]): r for r in payload["leaderboard"]
             if r["level"] == "system" and r["script"] == ""}
     for corpus in ("paired.zh-Hans", "paired.zh-Hant"):
-        table = store.leaderboard(2, corpus=corpus)
-        for system in table.index:
-            for metric in table.columns:
-                assert rows[(system, corpus, metric)]["value"] == pytest.approx(table.loc[system, metric], abs=1e-4)
+        table = store.leaderboard(2, level="system", corpus=corpus)
+        for cell in table:
+            system, metric = cell["system"], cell["metric"]
+            assert rows[(system, corpus, metric)]["value"] == pytest.approx(cell["value"], abs=1e-4)
     details = store.scores_df(2, level="system", metric="chrf")
     for r in details.itertuples():
         ci = r.details.get("ci")
         assert rows[(r.system, r.corpus, "chrf")]["ci"] == pytest.approx(ci, abs=1e-4)
         assert rows[(r.system, r.corpus, "chrf")]["ci_info"]["resampling"] == r.details["resampling"]
-    segment_means = store.leaderboard(2, level="segment", corpus="paired.zh-Hans")
+    segment_means = {(r["system"], r["metric"]): r["value"]
+                     for r in store.leaderboard(2, level="segment", corpus="paired.zh-Hans")}
     seg_rows = {(r["system"], r["metric"]): r["value"] for r in payload["leaderboard"]
                 if r["level"] == "segment" and r["corpus"] == "paired.zh-Hans" and r["script"] == ""}
-    assert seg_rows[("xss", "bleu")] == pytest.approx(segment_means.loc["xss", "bleu"], abs=1e-4)
+    assert seg_rows[("xss", "bleu")] == pytest.approx(segment_means[("xss", "bleu")], abs=1e-4)
 
 
 def test_flags_per_corpus_and_script(store, payload):
@@ -212,7 +216,7 @@ def test_significance_matches_paired_bootstrap(store, run2):
     from evals.compare import align, load_run_system
     from evals.stats import paired_bootstrap
 
-    matrices = run2.significance_payload()["matrices"]
+    matrices = significance_payload(run2)["matrices"]
     matrix = next(m for m in matrices if m["corpus"] == "paired.zh-Hans" and m["metric"] == "bleu")
     assert matrix["systems"] == ["good", "xss", "copy"]
     assert all("paired bootstrap" in m for m in matrix["methods"])
@@ -237,12 +241,12 @@ def test_significance_matches_paired_bootstrap(store, run2):
 def test_fallback_test_on_segment_scores_is_seeded_and_sane():
     rng = np.random.default_rng(0)
     a = rng.normal(50, 10, 200)
-    same = data.segment_mean_cell(a, a.copy())
+    same = segment_mean_cell(a, a.copy())
     assert same.p_value == 1.0 and same.delta == 0.0
-    shifted = data.segment_mean_cell(a + 5, a)
+    shifted = segment_mean_cell(a + 5, a)
     assert shifted.delta == pytest.approx(5.0) and shifted.p_value < 0.01
-    assert data.segment_mean_cell(a + 5, a) == shifted
-    noise = data.segment_mean_cell(a + rng.normal(0, 1, 200), a)
+    assert segment_mean_cell(a + 5, a) == shifted
+    noise = segment_mean_cell(a + rng.normal(0, 1, 200), a)
     assert noise.p_value > 0.05
 
 
@@ -256,8 +260,8 @@ def test_script_robustness_pairs_simplified_and_traditional(store, payload):
     assert bleu["gap"] == pytest.approx(bleu["hant"] - bleu["hans"], abs=1e-3)
     # ... the copy system copies a different source text.
     assert by_system["copy"]["identical"] < 24
-    table = store.leaderboard(2, corpus="paired.zh-Hant")
-    assert by_system["copy"]["metrics"]["chrf"]["hant"] == pytest.approx(table.loc["copy", "chrf"], abs=1e-4)
+    table = {(r["system"], r["metric"]): r["value"] for r in store.leaderboard(2, level="system", corpus="paired.zh-Hant")}
+    assert by_system["copy"]["metrics"]["chrf"]["hant"] == pytest.approx(table[("copy", "chrf")], abs=1e-4)
 
 
 def test_provenance_carries_what_the_run_recorded(store, payload):
@@ -273,9 +277,9 @@ def test_provenance_carries_what_the_run_recorded(store, payload):
 
 
 def test_fingerprint_changes_when_the_run_changes(store):
-    assert data.run_fingerprint(store, 2) == data.run_fingerprint(store, 2)
-    assert data.run_fingerprint(store, 1) != data.run_fingerprint(store, 2)
-    assert data.run_fingerprint(store, 99) is None
+    assert run_fingerprint(store, 2) == run_fingerprint(store, 2)
+    assert run_fingerprint(store, 1) != run_fingerprint(store, 2)
+    assert run_fingerprint(store, 99) is None
 
 
 # ---- read-only store --------------------------------------------------------------------------
@@ -283,7 +287,7 @@ def test_fingerprint_changes_when_the_run_changes(store):
 def test_readonly_store_refuses_missing_database(tmp_path):
     missing = tmp_path / "nope.db"
     with pytest.raises(InputError, match="no results database"):
-        data.open_store_readonly(missing)
+        open_store(missing, readonly=True)
     assert not missing.exists()
 
 
@@ -293,7 +297,7 @@ def test_readonly_store_refuses_unmigrated_database(tmp_path):
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()
     with pytest.raises(InputError, match="schema version 0"):
-        data.open_store_readonly(path)
+        open_store(path, readonly=True)
 
 
 # ---- static site ------------------------------------------------------------------------------
@@ -356,7 +360,7 @@ def test_rebuild_reuses_runs_that_did_not_change(built, tmp_path):
     with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     out = tmp_path / "site"
-    with data.open_store_readonly(copy) as handle:
+    with open_store(copy, readonly=True) as handle:
         assert write_site(handle, out).reused == 0
         chunks = {p: p.read_bytes() for p in (out / "data" / "runs").rglob("*.js")}
         again = write_site(handle, out)
@@ -364,7 +368,7 @@ def test_rebuild_reuses_runs_that_did_not_change(built, tmp_path):
     assert {p: p.read_bytes() for p in (out / "data" / "runs").rglob("*.js")} == chunks
     with open_store(copy) as writable:  # the run changes: its pages are rebuilt, the other run's reused
         writable.finish_run(1, "done", notes={"notices": ["re-checked"]})
-    with data.open_store_readonly(copy) as handle:
+    with open_store(copy, readonly=True) as handle:
         third = write_site(handle, out)
     assert third.reused == 1
     assert "re-checked" in (out / "data" / "runs" / "1.js").read_text(encoding="utf-8")
@@ -382,7 +386,7 @@ def test_a_failed_run_without_outputs_still_gets_pages(built, tmp_path):
     with open_store(copy) as writable:
         run_id = writable.create_run("broken", {"name": "broken"}, {"git_commit": None}, {}, [])
         writable.finish_run(run_id, "failed")
-    with data.open_store_readonly(copy) as handle:
+    with open_store(copy, readonly=True) as handle:
         write_site(handle, tmp_path / "site")
     index = _decode((tmp_path / "site" / "data" / "index.js").read_text(encoding="utf-8"))[1]
     assert index["runs"][0] | {"created_at": None, "finished_at": None} == {
@@ -468,7 +472,7 @@ def test_server_is_read_only(server, method):
 
 
 @pytest.mark.parametrize("path", [
-    "/../pyproject.toml", "/assets/../../pyproject.toml", "/assets/%2e%2e/%2e%2e/evals/dashboard/data.py",
+    "/../pyproject.toml", "/assets/../../pyproject.toml", "/assets/%2e%2e/%2e%2e/evals/dashboard/payloads.py",
     "/data/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/assets/js/..%2f..%2fapp.css", "/etc/passwd",
     "/data/runs/99.js", "/data/runs/2/system-99999.js", "/data/runs/2/../1.js", "/assets/..\\..\\x",
     "/evals/dashboard/static/index.html", "/data/segments/0000.js",
@@ -487,7 +491,7 @@ def test_server_does_not_write_to_the_store(built, tmp_path):
 
     _, db = built
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    handle = data.open_store_readonly(db)
+    handle = open_store(db, readonly=True)
     srv = make_server(handle, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

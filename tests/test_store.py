@@ -295,7 +295,7 @@ def test_readers_on_an_empty_database(store):
     assert store.list_runs().empty and "status" in store.list_runs().columns
     run_id = new_run(store)
     assert store.scores_df(run_id).empty and store.translations_df(run_id).empty
-    assert store.leaderboard(run_id).empty
+    assert store.leaderboard(run_id) == []
 
 
 def test_get_run_missing(store):
@@ -394,11 +394,12 @@ def test_scores_df_and_leaderboard(store):
     assert len(frame) == 2 * len(ids)
     expected = {"system", "metric", "level", "corpus", "doc_id", "seg_id", "value", "signature", "details"}
     assert expected <= set(frame.columns)
-    board = store.leaderboard(run_id)
-    assert board.index.tolist() == ["alpha", "beta"] and board.columns.tolist() == ["bleu"]
-    assert board["bleu"].tolist() == [20.0, 21.0]
-    seg_board = store.leaderboard("latest", level="segment")
-    assert seg_board.loc["beta", "chrf"] == pytest.approx(10 + sum(range(len(ids))) / len(ids))
+    board = store.leaderboard(run_id, level="system")
+    systems = list(dict.fromkeys(r["system"] for r in board))
+    assert systems == ["alpha", "beta"] and list(dict.fromkeys(r["metric"] for r in board)) == ["bleu"]
+    assert [r["value"] for r in board if r["metric"] == "bleu"] == [20.0, 21.0]
+    seg_board = {(r["system"], r["metric"]): r["value"] for r in store.leaderboard("latest", level="segment")}
+    assert seg_board[("beta", "chrf")] == pytest.approx(10 + sum(range(len(ids))) / len(ids))
     with pytest.raises(InputError, match="did you mean 'chrf'"):
         store.scores_df(run_id, metric="chrff")
 
@@ -406,9 +407,10 @@ def test_scores_df_and_leaderboard(store):
 def test_leaderboard_never_mixes_corpora(store):
     run_id, _, system_ids = populated(store, n_segments=2)
     store.add_scores([score(run_id, system_ids["alpha"], "bleu", "system", 5.0, corpus="wiki")])
-    with pytest.raises(InputError, match="several corpora"):
-        store.leaderboard(run_id)
-    assert store.leaderboard(run_id, corpus="wiki")["bleu"].tolist() == [5.0]
+    board = store.leaderboard(run_id, level="system")  # one row per corpus: never a mix of both
+    assert {(r["corpus"], r["system"]): r["value"] for r in board if r["metric"] == "bleu"} == {
+        ("news", "alpha"): 20.0, ("news", "beta"): 21.0, ("wiki", "alpha"): 5.0}
+    assert [r["value"] for r in store.leaderboard(run_id, corpus="wiki") if r["metric"] == "bleu"] == [5.0]
     with pytest.raises(InputError, match="did you mean 'news'"):
         store.leaderboard(run_id, corpus="newz")
 

@@ -35,10 +35,10 @@ def dashboard(out, run_refs, db) -> None:
     per-document scores, a segment explorer with word-level differences,
     significance matrices, script robustness and provenance.
     """
-    from evals.dashboard.data import open_store_readonly
     from evals.dashboard.site import write_site
+    from evals.store import open_store
 
-    store = open_store_readonly(db)
+    store = open_store(db, readonly=True)
     try:
         report = write_site(store, out, run_refs or None)
     finally:
@@ -61,11 +61,11 @@ def serve(host, port, quiet, db) -> None:
     The same pages as `mteval dashboard`, computed on request: a run that
     finishes while the server is up appears on the next page load.
     """
-    from evals.dashboard.data import open_store_readonly
     from evals.dashboard.server import _is_loopback, make_server
     from evals.errors import InputError
+    from evals.store import open_store
 
-    store = open_store_readonly(db)
+    store = open_store(db, readonly=True)
     try:
         try:
             server = make_server(store, host, port, quiet=quiet)

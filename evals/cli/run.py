@@ -118,9 +118,9 @@ def _columns_and_records(frame) -> tuple[list[str], list[dict]]:
 
 
 def print_leaderboard(store, run_id: int, fmt: str) -> None:
-    from evals.report import leaderboard
+    from evals.report import leaderboard_table
 
-    board = leaderboard(store, run_id)
+    board = leaderboard_table(store, run_id)
     if fmt != "table":
         emit(board, fmt)
         return

@@ -10,7 +10,7 @@ up on the next page load. The server is deliberately small and read-only:
 * it answers GET and HEAD only (anything else: 405) and serves only the app's
   own files and the data routes below — any other path, including every
   attempt at ``..``, is a 404, because nothing is looked up on disk by name;
-* the store is opened with ``open_store_readonly`` (never created or
+* the store is opened with ``open_store(readonly=True)`` (never created or
   migrated) and only its reader methods are called.
 
 Routes: ``/`` (the app), ``/assets/…`` (its files), ``/data/index.js``,
@@ -31,8 +31,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from evals.dashboard import data
+from evals.dashboard.payloads import RunData, index_payload, run_fingerprint
+from evals.dashboard.significance import significance_payload
 from evals.dashboard.site import static_files
+from evals.dashboard.urls import chunk_script, index_url
 from evals.errors import MtevalError
 
 if TYPE_CHECKING:
@@ -70,16 +72,16 @@ class DashboardApp:
         self.store = store
         self.files = {"/" + path: body for path, body in static_files()}
         self.files["/"] = self.files["/index.html"]
-        self._runs: OrderedDict[int, tuple[tuple[Any, ...], data.RunData, dict[str, bytes]]] = OrderedDict()
+        self._runs: OrderedDict[int, tuple[tuple[Any, ...], RunData, dict[str, bytes]]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, path: str) -> tuple[str, bytes, bool]:
         """(content type, body, is_data) for ``path``; raises ``NotFound``."""
         if path in self.files:
             return _content_type(path), self.files[path], False
-        if path == "/" + data.index_url():
-            payload = data.index_payload(self.store, mode="live")
-            return CONTENT_TYPES[".js"], data.chunk_script(data.index_url(), payload).encode("utf-8"), True
+        if path == "/" + index_url():
+            payload = index_payload(self.store, mode="live")
+            return CONTENT_TYPES[".js"], chunk_script(index_url(), payload).encode("utf-8"), True
         for pattern, build in ((_RUN, self._run), (_SEGMENTS, self._segments), (_SYSTEM, self._system),
                                (_SIGNIFICANCE, self._significance)):
             match = pattern.match(path)
@@ -90,40 +92,40 @@ class DashboardApp:
         raise NotFound(path)
 
     @staticmethod
-    def _run(run: data.RunData, _match: re.Match) -> Any:
+    def _run(run: RunData, _match: re.Match) -> Any:
         return run.run_payload()
 
     @staticmethod
-    def _segments(run: data.RunData, _match: re.Match) -> Any:
+    def _segments(run: RunData, _match: re.Match) -> Any:
         return run.segments_payload()
 
     @staticmethod
-    def _significance(run: data.RunData, _match: re.Match) -> Any:
-        return run.significance_payload()
+    def _significance(run: RunData, _match: re.Match) -> Any:
+        return significance_payload(run)
 
     @staticmethod
-    def _system(run: data.RunData, match: re.Match) -> Any:
+    def _system(run: RunData, match: re.Match) -> Any:
         system_id = int(match.group(2))
         if system_id not in run.system_names:
             raise NotFound(match.group(0))
         return run.system_payload(system_id)
 
-    def _cached(self, run_id: int, url: str, build: Callable[[data.RunData], Any]) -> bytes:
+    def _cached(self, run_id: int, url: str, build: Callable[[RunData], Any]) -> bytes:
         """A run's chunk, rebuilt only when the run changed in the store since it was cached."""
         with self._lock:  # one build at a time: the explorer asks for several chunks at once
-            fingerprint = data.run_fingerprint(self.store, run_id)
+            fingerprint = run_fingerprint(self.store, run_id)
             if fingerprint is None:
                 raise NotFound(url)
             entry = self._runs.get(run_id)
             if entry is None or entry[0] != fingerprint:
-                entry = (fingerprint, data.RunData(self.store, run_id), {})
+                entry = (fingerprint, RunData(self.store, run_id), {})
                 self._runs[run_id] = entry
             self._runs.move_to_end(run_id)
             while len(self._runs) > CACHED_RUNS:
                 self._runs.popitem(last=False)
             chunks = entry[2]
             if url not in chunks:
-                chunks[url] = data.chunk_script(url, build(entry[1])).encode("utf-8")
+                chunks[url] = chunk_script(url, build(entry[1])).encode("utf-8")
             return chunks[url]
 
 

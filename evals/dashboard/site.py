@@ -11,7 +11,7 @@ folder is replaced only when it holds a site this module wrote (it carries a
 marker file); anything else is refused rather than deleted.
 
 Rebuilding into the same folder is incremental: ``data/manifest.json`` records
-each run's fingerprint (``data.run_fingerprint``: status, score and
+each run's fingerprint (``payloads.run_fingerprint``: status, score and
 translation counts...) and the files written for it, and a run whose
 fingerprint and payload code are unchanged is copied from the previous build
 instead of recomputed (its significance tests are the slow part).
@@ -30,7 +30,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evals.dashboard import data
+from evals.dashboard import payloads, urls
+from evals.dashboard.significance import significance_payload
 from evals.errors import InputError
 
 if TYPE_CHECKING:
@@ -104,10 +105,10 @@ def _build(store: "Store", root: Path, run_ids: list[int], previous: dict[str, A
 
     for relative, content in static_files():
         put(relative, content)
-    put(data.index_url(), data.chunk_script(data.index_url(), data.index_payload(store, run_ids)))
+    put(urls.index_url(), urls.chunk_script(urls.index_url(), payloads.index_payload(store, run_ids)))
     manifest: dict[str, Any] = {"code": _code_version(), "runs": {}}
     for run_id in run_ids:
-        fingerprint = json.dumps(data.run_fingerprint(store, run_id), default=str)
+        fingerprint = json.dumps(payloads.run_fingerprint(store, run_id), default=str)
         reused = _reusable(previous, run_id, fingerprint)
         if reused is not None:
             for relative, content in reused.items():
@@ -129,20 +130,20 @@ def _build(store: "Store", root: Path, run_ids: list[int], previous: dict[str, A
 
 def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], sizes: dict[str, int]) -> list[str]:
     """Compute and write one run's chunks; return the paths written (or shared) for it."""
-    run = data.RunData(store, run_id)
+    run = payloads.RunData(store, run_id)
     segments = run.segments_payload()
     url = _segments_url(segments)
     if url not in sizes:  # runs over the same segments share one chunk
-        put(url, data.chunk_script(url, segments))
+        put(url, urls.chunk_script(url, segments))
     payload = run.run_payload()
     payload["chunks"]["segments"] = url
-    put(data.run_url(run_id), data.chunk_script(data.run_url(run_id), payload))
-    significance = data.significance_url(run_id)
-    put(significance, data.chunk_script(significance, run.significance_payload()))
-    files = [url, data.run_url(run_id), significance]
+    put(urls.run_url(run_id), urls.chunk_script(urls.run_url(run_id), payload))
+    significance = urls.significance_url(run_id)
+    put(significance, urls.chunk_script(significance, significance_payload(run)))
+    files = [url, urls.run_url(run_id), significance]
     for system_id in run.system_names:
-        system_url = data.system_url(run_id, system_id)
-        put(system_url, data.chunk_script(system_url, run.system_payload(system_id)))
+        system_url = urls.system_url(run_id, system_id)
+        put(system_url, urls.chunk_script(system_url, run.system_payload(system_id)))
         files.append(system_url)
     return files
 
@@ -150,9 +151,15 @@ def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], siz
 def _code_version() -> str:
     """Changes whenever the payloads could: the mteval version and the payload code itself."""
     from evals import __version__
+    from evals.dashboard import significance, values
+    from evals.stats import multiple, paired
+    from evals.store import queries
 
-    digest = hashlib.sha256(Path(data.__file__).read_bytes()).hexdigest()[:16]
-    return f"{__version__}+{data.SCHEMA_VERSION}+{digest}"
+    sha = hashlib.sha256()
+    for module in (payloads, significance, values, urls, paired, multiple, queries):
+        sha.update(Path(module.__file__).read_bytes())
+    digest = sha.hexdigest()[:16]
+    return f"{__version__}+{payloads.SCHEMA_VERSION}+{digest}"
 
 
 def _previous_build(out: Path) -> dict[str, Any]:

@@ -4,8 +4,11 @@
   scores, resampling segments or documents (``bootstrap_ci``);
 * ``evals.stats.paired`` -- paired bootstrap and approximate randomization
   between two systems, p-values identical to sacrebleu's ``--paired-bs`` /
-  ``--paired-ar`` (``paired_bootstrap``, ``paired_randomization``);
-* ``evals.stats.multiple`` -- Holm–Bonferroni correction (``holm``).
+  ``--paired-ar`` (``paired_bootstrap``, ``paired_randomization``), the
+  bootstrap of every pair of several systems on shared resamples
+  (``paired_bootstrap_matrix``) and a sign-flip test on mean segment scores
+  (``paired_sign_flip``);
+* ``evals.stats.multiple`` -- Holm–Bonferroni correction (``holm``, ``holm_matrix``).
 
 Everything is seeded (default seed 12345, sacrebleu's) and records the seed,
 the number of resamples and the resampling unit it used.
@@ -21,9 +24,9 @@ _EXPORTS = {
                      "MIN_DOCUMENTS"), "evals.stats.settings"),
     **dict.fromkeys(("ConfidenceInterval", "Resampling", "bootstrap_ci", "choose_resampling", "interval_details",
                      "system_ci_details"), "evals.stats.bootstrap"),
-    **dict.fromkeys(("holm", "holm_reject"), "evals.stats.multiple"),
-    **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_randomization", "paired_test"),
-                    "evals.stats.paired"),
+    **dict.fromkeys(("holm", "holm_matrix", "holm_reject"), "evals.stats.multiple"),
+    **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_bootstrap_matrix",
+                     "paired_randomization", "paired_sign_flip", "paired_test"), "evals.stats.paired"),
 }
 
 __all__ = sorted(_EXPORTS)

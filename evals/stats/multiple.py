@@ -42,3 +42,18 @@ def holm_reject(p_values: Sequence[float], alpha: float = 0.05) -> list[bool]:
     if not 0.0 < alpha < 1.0:
         raise InputError(f"alpha must be between 0 and 1, got {alpha!r}", field="alpha")
     return [p < alpha for p in holm(p_values)]
+
+
+def holm_matrix(p_values: Sequence[Sequence[float | None]]) -> list[list[float | None]]:
+    """Holm-adjusted p-values of a symmetric matrix of pairwise tests, mirrored.
+
+    The family is every pair once: the cells above the diagonal that hold a
+    p-value (None means "not tested" and stays None, as does the diagonal).
+    """
+    size = len(p_values)
+    cells = [(i, j) for i in range(size) for j in range(i + 1, size) if p_values[i][j] is not None]
+    adjusted = holm([p_values[i][j] for i, j in cells])
+    out: list[list[float | None]] = [[None] * size for _ in range(size)]
+    for (i, j), value in zip(cells, adjusted):
+        out[i][j] = out[j][i] = value
+    return out

@@ -30,6 +30,12 @@ p = 1, where sacrebleu's strict ``>`` returns ``1 / (n + 1)`` and calls
 identical systems "significantly different". (sacrebleu also treats seed 0
 as "unseeded" in paired tests; we don't.)
 
+``paired_bootstrap_matrix`` runs the paired bootstrap for every pair of
+several systems on one set of resamples (the same code as
+``paired_bootstrap``, so identical results); ``paired_sign_flip`` is the
+fallback for scores without sufficient statistics: approximate randomization
+on the mean per-segment difference.
+
 With ``unit="document"`` (the default for corpora with enough documents, see
 ``evals.stats.bootstrap.choose_resampling``) resamples draw whole documents
 and randomization swaps whole documents, respecting the correlation of a
@@ -129,20 +135,70 @@ def paired_bootstrap(
 ) -> PairedResult:
     """Paired bootstrap resampling test (sacrebleu ``--paired-bs``), plus the delta's interval."""
     base, system = _paired_rows(metric, baseline_stats, system_stats)
+    (result,) = _bootstrap_pairs(metric, [base, system], [(1, 0)], doc_ids, unit=unit, n_resamples=n_resamples,
+                                 seed=seed, level=level, min_documents=min_documents).values()
+    return result
+
+
+def paired_bootstrap_matrix(
+    metric: "Metric",
+    stats: Sequence[Any],
+    doc_ids: Sequence[str] | None = None,
+    *,
+    unit: str = "auto",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    level: float = DEFAULT_LEVEL,
+    min_documents: int = MIN_DOCUMENTS,
+) -> dict[tuple[int, int], PairedResult]:
+    """Paired bootstrap between every two of ``stats`` (rows aligned), sharing the resamples.
+
+    Key (i, j), i < j, is ``paired_bootstrap(metric, stats[j], stats[i], doc_ids)``
+    (row i is the system, column j the baseline), with identical results:
+    the draws depend only on the seed and the segments, so they are the same
+    for every pair, and each system's resamples, the expensive part, are
+    scored once instead of once per pair.
+    """
+    rows = [metric.check_stats(s) for s in stats]
+    for other in rows[1:]:
+        _paired_rows(metric, rows[0], other)
+    pairs = [(i, j) for i in range(len(rows)) for j in range(i + 1, len(rows))]
+    return _bootstrap_pairs(metric, rows, pairs, doc_ids, unit=unit, n_resamples=n_resamples, seed=seed,
+                            level=level, min_documents=min_documents)
+
+
+def _bootstrap_pairs(
+    metric: "Metric",
+    rows: Sequence[np.ndarray],
+    pairs: Sequence[tuple[int, int]],
+    doc_ids: Sequence[str] | None,
+    *,
+    unit: str,
+    n_resamples: int,
+    seed: int,
+    level: float,
+    min_documents: int,
+) -> dict[tuple[int, int], PairedResult]:
+    """The paired bootstrap of ``rows[i]`` (system) against ``rows[j]`` (baseline) for each
+    ``(i, j)`` of ``pairs``, every row scored on the same resamples: the one implementation
+    behind ``paired_bootstrap`` and ``paired_bootstrap_matrix``."""
     _check_count(n_resamples, "n_resamples")
     _check_seed(seed)
     _check_level(level)
-    resampling = choose_resampling(len(base), doc_ids, unit, min_documents)
-    scores_base, scores_system = bootstrap_samples(metric, [base, system], resampling, n_resamples, seed)
-    base_score, system_score = metric.score_from_stats(base), metric.score_from_stats(system)
-    differences = np.abs(scores_system - scores_base)
-    p = p_value(differences - differences.mean(), abs(base_score - system_score))
-    return PairedResult(
-        metric=metric.name, test="bootstrap", baseline=base_score, system=system_score, p_value=p,
-        unit=resampling.unit, reason=resampling.reason, n_samples=n_resamples, seed=seed,
-        delta_ci=interval_bounds(scores_system - scores_base, level), ci_level=level,
-        system_mean=float(scores_system.mean()), baseline_mean=float(scores_base.mean()),
-    )
+    resampling = choose_resampling(len(rows[0]), doc_ids, unit, min_documents)
+    samples = bootstrap_samples(metric, rows, resampling, n_resamples, seed)
+    scores = [metric.score_from_stats(r) for r in rows]
+    results = {}
+    for i, j in pairs:
+        differences = np.abs(samples[i] - samples[j])
+        p = p_value(differences - differences.mean(), abs(scores[j] - scores[i]))
+        results[(i, j)] = PairedResult(
+            metric=metric.name, test="bootstrap", baseline=scores[j], system=scores[i], p_value=p,
+            unit=resampling.unit, reason=resampling.reason, n_samples=n_resamples, seed=seed,
+            delta_ci=interval_bounds(samples[i] - samples[j], level), ci_level=level,
+            system_mean=float(samples[i].mean()), baseline_mean=float(samples[j].mean()),
+        )
+    return results
 
 
 def paired_randomization(
@@ -179,6 +235,36 @@ def paired_randomization(
         p_value=p_value(null, abs(base_score - system_score)),
         unit=resampling.unit, reason=resampling.reason, n_samples=n_trials, seed=seed,
     )
+
+
+def paired_sign_flip(
+    system_scores: Any, baseline_scores: Any, *, n_trials: int = DEFAULT_TRIALS, seed: int = DEFAULT_SEED
+) -> tuple[float, float] | None:
+    """Approximate randomisation on the mean per-segment difference: (mean difference, p-value).
+
+    For scores without sufficient statistics (a segment-mean comparison):
+    each trial flips the sign of every segment's difference with probability
+    1/2, and the p-value is ``p_value`` of the trials' absolute mean
+    differences, so 1.0 when the observed mean difference is zero. Seeded;
+    None when there are no segments.
+    """
+    diff = np.asarray(system_scores, dtype=np.float64) - np.asarray(baseline_scores, dtype=np.float64)
+    n = diff.size
+    if n == 0:
+        return None
+    _check_count(n_trials, "n_trials")
+    _check_seed(seed)
+    observed = abs(diff.mean())
+    if observed == 0:
+        return 0.0, 1.0
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_trials, dtype=np.float64)
+    batch = max(1, min(n_trials, 4_000_000 // n))  # bounds the sign matrix in memory
+    for start in range(0, n_trials, batch):
+        rows = min(batch, n_trials - start)
+        signs = rng.integers(0, 2, size=(rows, n), dtype=np.int8) * 2 - 1
+        null[start:start + rows] = np.abs(signs @ diff) / n
+    return float(diff.mean()), p_value(null, observed)
 
 
 def paired_test(

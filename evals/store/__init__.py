@@ -2,7 +2,9 @@
 
 ``Store.open(db)`` (or ``open_store``) resolves ``--db`` / ``$MTEVAL_DB`` /
 ``./results/mteval.db``, applies pending migrations and returns the handle the
-runner writes through and the reports read from.
+runner writes through (``writer``) and the reports read from (``queries``);
+``open_store(db, readonly=True)`` opens an existing, current database without
+creating or upgrading it.
 """
 
 from evals.store.api import Store, open_store

@@ -28,7 +28,8 @@ from evals.store.cache import canonical_json
 if TYPE_CHECKING:
     import pandas as pd
 
-    from evals.store.api import RunRef, Store
+    from evals.store.api import Store
+    from evals.store.queries import RunRef
 
 FORMATS = ("jsonl", "csv", "parquet")
 BASE_COLUMNS = (

@@ -1,0 +1,224 @@
+"""The significance chunk: per (corpus, metric), every pair of systems' delta and paired-test p-value.
+
+Cells come from ``evals.compare`` sides (statistics rebuilt from the score
+cache) and the paired bootstrap of ``evals.stats``, every pair of a matrix on
+the same resamples; a pair that cannot be aligned that way falls back to a
+sign-flip test on its segment scores. p-values are also given Holm-adjusted
+over each matrix. This is the slow part of a run's data, so it is a chunk of
+its own, computed only when the significance page asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from evals.dashboard.payloads import SCHEMA_VERSION
+from evals.dashboard.values import num
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from evals.dashboard.payloads import RunData
+    from evals.store import Store
+
+#: Trials of the fallback paired test (``segment_mean_cell``).
+PAIRED_RESAMPLES = 1000
+PAIRED_SEED = 12345
+SIGNIFICANCE_LEVEL = 0.05
+
+
+@dataclass(frozen=True)
+class PairedCell:
+    """One cell of a significance matrix: row system minus column system."""
+
+    delta: float | None
+    p_value: float | None
+    delta_ci: list[float] | None
+    method: str
+
+
+def load_sides(store: "Store", run_id: int, names: Sequence[str]) -> dict[str, Any]:
+    """Each system of a run as an ``evals.compare`` side (statistics from the score cache).
+
+    A system whose statistics cannot be rebuilt (its metric no longer builds
+    the stored signature, say) maps to the ``InputError`` saying why; its
+    cells fall back to ``segment_mean_cell``.
+    """
+    from evals.compare import load_run_system
+    from evals.errors import InputError
+
+    sides: dict[str, Any] = {}
+    for name in names:
+        try:
+            sides[name] = load_run_system(store, run_id, name)
+        except InputError as error:
+            sides[name] = error
+    return sides
+
+
+class SharedFrames:
+    """A store stand-in whose run-wide readers answer from frames already loaded.
+
+    ``evals.compare.load_run_system`` reads the whole run (``translations_df``,
+    ``scores_df``) for each system it loads; a matrix loads every system, so
+    handing it this proxy reads the run once instead of once per system.
+    Everything else goes to the real store.
+    """
+
+    def __init__(self, run: "RunData") -> None:
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._run.store, name)
+
+    def _mine(self, run: Any) -> bool:
+        return self._run.store.resolve_run(run) == self._run.run_id
+
+    def get_run(self, run: Any) -> dict[str, Any]:
+        return self._run.info if self._mine(run) else self._run.store.get_run(run)
+
+    def translations_df(self, run: Any) -> "pd.DataFrame":
+        return self._run.translations.copy(deep=False) if self._mine(run) else self._run.store.translations_df(run)
+
+    def scores_df(self, run: Any, level: str | None = None, metric: str | None = None) -> "pd.DataFrame":
+        if level is None and metric is None and self._mine(run):
+            return self._run.scores.copy(deep=False)
+        return self._run.store.scores_df(run, level=level, metric=metric)
+
+
+def bootstrap_cells(
+    metric: Any, stats: Sequence["np.ndarray"], doc_ids: Sequence[str]
+) -> dict[tuple[int, int], PairedCell]:
+    """``evals.stats.paired_bootstrap_matrix`` as matrix cells: key (i, j), i < j, is row i minus column j."""
+    from evals.stats.paired import paired_bootstrap_matrix
+
+    results = paired_bootstrap_matrix(metric, stats, list(doc_ids))
+    cells = {}
+    for key, result in results.items():
+        method = (f"paired bootstrap on pooled statistics ({result.n_samples} resamples of {result.unit}s, "
+                  f"seed {result.seed})")
+        lo, hi = result.delta_ci
+        cells[key] = PairedCell(num(result.delta), num(result.p_value, 6), [num(lo), num(hi)], method)
+    return cells
+
+
+def aligned_stats(
+    sides: dict[str, Any], names: Sequence[str], corpus: str, metric: str
+) -> tuple[Any, dict[str, Any], list[str]] | None:
+    """(metric, {system: statistics in one segment order}, doc ids) via ``evals.compare.align``.
+
+    Systems that cannot be aligned with the first one (other segments, other
+    signature, statistics unavailable) are left out; None if fewer than two remain.
+    """
+    from evals.compare import align
+    from evals.errors import InputError
+
+    usable = [n for n in names if not isinstance(sides.get(n), Exception) and sides.get(n) is not None
+              and corpus in sides[n].corpora and metric in sides[n].corpora[corpus].metrics]
+    if len(usable) < 2:
+        return None
+    first, stats, metric_obj, doc_ids = usable[0], {}, None, None
+    for other in usable[1:]:
+        try:
+            pairs, _notes = align(sides[first], sides[other], corpora=[corpus], metrics=[metric])
+        except InputError:
+            continue
+        if not pairs:
+            continue
+        pair = pairs[0]
+        stats[first], stats[other] = pair.baseline, pair.system
+        metric_obj, doc_ids = pair.metric, pair.doc_ids
+    if len(stats) < 2:
+        return None
+    return metric_obj, stats, doc_ids
+
+
+def segment_mean_cell(row_scores: "np.ndarray", col_scores: "np.ndarray") -> PairedCell:
+    """Fallback when a run's sufficient statistics are not in the cache:
+    ``evals.stats.paired_sign_flip`` on the per-segment scores, seeded."""
+    from evals.stats.paired import paired_sign_flip
+
+    method = (f"paired approximate randomisation on mean segment scores "
+              f"({PAIRED_RESAMPLES} trials, seed {PAIRED_SEED})")
+    result = paired_sign_flip(row_scores, col_scores, n_trials=PAIRED_RESAMPLES, seed=PAIRED_SEED)
+    if result is None:
+        return PairedCell(None, None, None, method)
+    delta, p = result
+    return PairedCell(num(delta), round(p, 6), None, method)
+
+
+def significance_payload(run: "RunData") -> dict[str, Any]:
+    """The significance chunk of one run."""
+    return {"schema": SCHEMA_VERSION, "kind": "significance", "run": run.run_id,
+            "matrices": significance_matrices(run)}
+
+
+def significance_matrices(run: "RunData") -> list[dict[str, Any]]:
+    """Per (corpus, metric): every pair's score delta and paired-test p-value (raw and Holm).
+
+    Each matrix lists the methods its cells used.
+    """
+    from evals.stats.multiple import holm_matrix
+
+    frame = run.scores
+    segment = frame[(frame["level"] == "segment") & frame["value"].notna()]
+    order = [s["name"] for s in run.info["systems"]]
+    groups = []
+    for (corpus, metric), part in segment.groupby(["corpus", "metric"], sort=False):
+        wide = part.pivot_table(index="segment_id", columns="system", values="value", aggfunc="first")
+        names = [s for s in order if s in wide.columns]
+        if len(names) >= 2:
+            groups.append((corpus, metric, wide, names))
+    if not groups:
+        return []
+    sides = load_sides(SharedFrames(run), run.run_id, sorted({n for *_, names in groups for n in names}))
+    out = []
+    for corpus, metric, wide, names in groups:
+        shared = _named_bootstrap_cells(sides, names, corpus, metric)
+        size = len(names)
+        delta: list[list[Any]] = [[None] * size for _ in range(size)]
+        delta_ci: list[list[Any]] = [[None] * size for _ in range(size)]
+        p: list[list[Any]] = [[None] * size for _ in range(size)]
+        n: list[list[Any]] = [[None] * size for _ in range(size)]
+        methods = set()
+        for i in range(size):
+            for j in range(i + 1, size):
+                both = wide[[names[i], names[j]]].dropna()
+                if both.empty:
+                    continue
+                cell = shared.get((names[i], names[j]))
+                if cell is None:
+                    cell = segment_mean_cell(both[names[i]].to_numpy(), both[names[j]].to_numpy())
+                methods.add(cell.method)
+                delta[i][j] = cell.delta
+                delta[j][i] = None if cell.delta is None else num(-cell.delta)
+                if cell.delta_ci is not None:
+                    delta_ci[i][j] = cell.delta_ci
+                    delta_ci[j][i] = [num(-cell.delta_ci[1]), num(-cell.delta_ci[0])]
+                p[i][j] = p[j][i] = cell.p_value
+                n[i][j] = n[j][i] = int(len(both))
+        out.append({"corpus": corpus, "metric": metric, "systems": names, "delta": delta,
+                    "delta_ci": delta_ci, "p": p, "p_holm": _rounded(holm_matrix(p)), "n": n,
+                    "methods": sorted(methods), "alpha": SIGNIFICANCE_LEVEL})
+    rank = {m: i for i, m in enumerate(run.metrics)}
+    corpus_rank = {c: i for i, c in enumerate(run.corpora)}
+    out.sort(key=lambda m: (corpus_rank.get(m["corpus"], len(corpus_rank)), rank.get(m["metric"], len(rank))))
+    return out
+
+
+def _named_bootstrap_cells(sides, names, corpus, metric) -> dict[tuple[str, str], PairedCell]:
+    """``bootstrap_cells`` for the systems of ``names`` that align, keyed by (row, column) name."""
+    aligned = aligned_stats(sides, names, corpus, metric)
+    if aligned is None:
+        return {}
+    metric_obj, stats, doc_ids = aligned
+    members = [n for n in names if n in stats]
+    cells = bootstrap_cells(metric_obj, [stats[n] for n in members], doc_ids)
+    return {(members[i], members[j]): cell for (i, j), cell in cells.items()}
+
+
+def _rounded(matrix: list[list[float | None]]) -> list[list[float | None]]:
+    return [[None if value is None else round(value, 6) for value in row] for row in matrix]
