@@ -19,10 +19,8 @@ from evals.dashboard.values import num
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from evals.dashboard.payloads import RunData
-    from evals.store import Store
 
 #: Trials of the fallback paired test (``segment_mean_cell``).
 PAIRED_RESAMPLES = 1000
@@ -38,55 +36,6 @@ class PairedCell:
     p_value: float | None
     delta_ci: list[float] | None
     method: str
-
-
-def load_sides(store: "Store", run_id: int, names: Sequence[str]) -> dict[str, Any]:
-    """Each system of a run as an ``evals.compare`` side (statistics from the score cache).
-
-    A system whose statistics cannot be rebuilt (its metric no longer builds
-    the stored signature, say) maps to the ``InputError`` saying why; its
-    cells fall back to ``segment_mean_cell``.
-    """
-    from evals.compare import load_run_system
-    from evals.errors import InputError
-
-    sides: dict[str, Any] = {}
-    for name in names:
-        try:
-            sides[name] = load_run_system(store, run_id, name)
-        except InputError as error:
-            sides[name] = error
-    return sides
-
-
-class SharedFrames:
-    """A store stand-in whose run-wide readers answer from frames already loaded.
-
-    ``evals.compare.load_run_system`` reads the whole run (``translations_df``,
-    ``scores_df``) for each system it loads; a matrix loads every system, so
-    handing it this proxy reads the run once instead of once per system.
-    Everything else goes to the real store.
-    """
-
-    def __init__(self, run: "RunData") -> None:
-        self._run = run
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._run.store, name)
-
-    def _mine(self, run: Any) -> bool:
-        return self._run.store.resolve_run(run) == self._run.run_id
-
-    def get_run(self, run: Any) -> dict[str, Any]:
-        return self._run.info if self._mine(run) else self._run.store.get_run(run)
-
-    def translations_df(self, run: Any) -> "pd.DataFrame":
-        return self._run.translations.copy(deep=False) if self._mine(run) else self._run.store.translations_df(run)
-
-    def scores_df(self, run: Any, level: str | None = None, metric: str | None = None) -> "pd.DataFrame":
-        if level is None and metric is None and self._mine(run):
-            return self._run.scores.copy(deep=False)
-        return self._run.store.scores_df(run, level=level, metric=metric)
 
 
 def bootstrap_cells(
@@ -161,6 +110,7 @@ def significance_matrices(run: "RunData") -> list[dict[str, Any]]:
 
     Each matrix lists the methods its cells used.
     """
+    from evals.compare import RunFrames, load_run_systems
     from evals.stats.multiple import holm_matrix
 
     frame = run.scores
@@ -174,7 +124,10 @@ def significance_matrices(run: "RunData") -> list[dict[str, Any]]:
             groups.append((corpus, metric, wide, names))
     if not groups:
         return []
-    sides = load_sides(SharedFrames(run), run.run_id, sorted({n for *_, names in groups for n in names}))
+    # Every system of the matrix from the frames the page has read already: the run is read once.
+    frames = RunFrames(run.run_id, run.info, run.translations, run.scores)
+    sides = load_run_systems(run.store, run.run_id, sorted({n for *_, names in groups for n in names}),
+                             frames=frames)
     out = []
     for corpus, metric, wide, names in groups:
         shared = _named_bootstrap_cells(sides, names, corpus, metric)
