@@ -64,18 +64,23 @@ class Decoded:
     had_bom: bool
 
 
-def read_text(path: str | Path, *, what: str = "file", legacy_chinese: bool = False) -> str:
+def read_text(path: str | Path, *, what: str = "file", legacy_chinese: bool = False,
+              missing_hint: str | None = None) -> str:
     """The decoded text of ``path`` (see ``decode``); ``what`` names the file in errors ("suite file")."""
     where = str(path)
-    return decode(read_bytes(where, what=what), where, legacy_chinese=legacy_chinese).text
+    return decode(read_bytes(where, what=what, missing_hint=missing_hint), where,
+                  legacy_chinese=legacy_chinese).text
 
 
-def read_bytes(path: str | Path, *, what: str = "file") -> bytes:
-    """The bytes of ``path``; a missing file, a directory or an OS error is an ``InputError``."""
+def read_bytes(path: str | Path, *, what: str = "file", missing_hint: str | None = None) -> bytes:
+    """The bytes of ``path``; a missing file, a directory or an OS error is an ``InputError``.
+
+    ``missing_hint`` tells the user how to make a missing file.
+    """
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{what} not found", path=str(path)) from None
+        raise InputError(f"{what} not found", path=str(path), hint=missing_hint) from None
     except IsADirectoryError:
         raise InputError(f"is a directory, expected a {what}", path=str(path)) from None
     except OSError as exc:

@@ -43,6 +43,7 @@ import numpy as np
 from evals.compare.runs import load_run_system
 from evals.compare.sides import CorpusData, MetricData, SegmentRecord, SystemData
 from evals.errors import InputError
+from evals.inputs import read_text
 
 if TYPE_CHECKING:
     from evals.store.api import Store
@@ -160,13 +161,8 @@ def _finite(value: float) -> float | None:
 def load_baseline(path: str | os.PathLike[str], system: str | None = None) -> SystemData:
     """Read and validate a baseline file as a comparison side (errors name the file and field)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError("baseline file not found", path=path,
-                         hint="write one with `mteval baseline save RUN:SYSTEM --out FILE`") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read baseline file: {error}", path=path) from None
+    text = read_text(path, what="baseline file",
+                     missing_hint="write one with `mteval baseline save RUN:SYSTEM --out FILE`")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

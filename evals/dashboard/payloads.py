@@ -202,16 +202,7 @@ class RunData:
     # -- pieces of the run payload
 
     def _run_summary(self) -> dict[str, Any]:
-        info = self.info
-        return {
-            "id": self.run_id,
-            "created_at": iso(info["created_at"]),
-            "finished_at": iso(info["finished_at"]),
-            "status": info["status"],
-            "suite_name": info["suite_name"],
-            "git_commit": info["git_commit"],
-            "mteval_version": info["mteval_version"],
-        }
+        return run_summary(self.info)
 
     def _corpora(self) -> list[dict[str, Any]]:
         table = self.segment_table
@@ -451,6 +442,19 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
     return (run_id, run.status, str(run.finished_at), hash(run.notes_json), n_scores, last_score, n_translations)
 
 
+def run_summary(info: dict[str, Any]) -> dict[str, Any]:
+    """What every page says about a run: id, times, status, suite and versions."""
+    return {
+        "id": info["id"],
+        "created_at": iso(info["created_at"]),
+        "finished_at": iso(info["finished_at"]),
+        "status": info["status"],
+        "suite_name": info["suite_name"],
+        "git_commit": info["git_commit"],
+        "mteval_version": info["mteval_version"],
+    }
+
+
 def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: str = "static") -> dict[str, Any]:
     """Runs (newest first), metric directions and system-level history across every run.
 
@@ -472,13 +476,7 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
             metrics.add(metric)
             history.append([run_id, name, corpus, metric, num(value), ci])
         run_rows.append({
-            "id": run_id,
-            "created_at": iso(info["created_at"]),
-            "finished_at": iso(info["finished_at"]),
-            "status": info["status"],
-            "suite_name": info["suite_name"],
-            "git_commit": info["git_commit"],
-            "mteval_version": info["mteval_version"],
+            **run_summary(info),
             "translations": int(row.translations),
             "systems": [s["name"] for s in info["systems"]],
             "corpora": list(info["corpus_hashes"]),

@@ -221,8 +221,8 @@ class IntervalCache:
         for key, signature, low, high in entries:
             known = low is not None and high is not None
             rows.setdefault(_check_key(key), {
-                "key": key, "signature": signature, "low": _nullable_float(low) if known else None,
-                "high": _nullable_float(high) if known else None, "created_at": now})
+                "key": key, "signature": signature, "low": nullable_float(low) if known else None,
+                "high": nullable_float(high) if known else None, "created_at": now})
         if not rows:
             return 0
         return run_write(self._engine, lambda conn: put_cache_rows(conn, interval_cache, list(rows.values())))
@@ -256,7 +256,7 @@ def score_cache_rows(
         rows[key] = {
             "key": key,
             "signature": signature,
-            "value": _nullable_float(value),
+            "value": nullable_float(value),
             "stats_json": stats_json(stats),
             "created_at": now,
         }
@@ -277,14 +277,15 @@ def _stat_number(value: Any) -> int | float:
     return float(value)
 
 
-def _nullable_float(value: float | None) -> float | None:
+def nullable_float(value: Any) -> float | None:
+    """A stored score value: None or NaN ("not computable") is NULL; an infinity is a bug upstream."""
     if value is None:
         return None
     value = float(value)
     if math.isnan(value):
         return None
     if math.isinf(value):
-        raise ValueError(f"score values must be finite or None, got {value}")
+        raise ValueError(f"score values must be finite, NaN or None; got {value}")
     return value
 
 

@@ -11,7 +11,6 @@ runner makes to decide what to write; what reports read is in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -33,6 +32,7 @@ from evals.errors import InputError
 from evals.store.cache import (
     cache_key,
     canonical_json,
+    nullable_float,
     put_cache_rows,
     score_cache_rows,
     translation_cache_rows,
@@ -454,21 +454,10 @@ def _score_row(raw: dict[str, Any]) -> dict[str, Any]:
         "scope": scope,
         "doc_id": doc_id,
         "segment_id": segment_id,
-        "value": _score_value(raw["value"]),
+        "value": nullable_float(raw["value"]),
         "signature": raw["signature"],
         "details_json": canonical_json(raw.get("details") or {}),
     }
-
-
-def _score_value(value: Any) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    if math.isnan(value):
-        return None
-    if math.isinf(value):
-        raise ValueError(f"score values must be finite, NaN or None; got {value}")
-    return value
 
 
 def _score_identity(row: dict[str, Any]) -> tuple[Any, ...]:
