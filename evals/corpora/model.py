@@ -38,10 +38,34 @@ class Segment:
     script: str
     bead: str = "1-1"
     score: float | None = None
+    #: The second, third, ... references (WMT's reference B), in order; ``reference`` is the first.
+    more_references: tuple[str, ...] = ()
+    #: The language the document was first written in (WMT's ``origlang``): source- vs target-original.
+    origlang: str | None = None
+    #: The document's domain where the test set names one (WMT22: news, e-commerce, social, conversation).
+    domain: str | None = None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Every reference, the first one first; empty when the segment has none."""
+        return () if self.reference is None else (self.reference, *self.more_references)
 
     def to_json(self) -> dict[str, Any]:
+        """The JSONL form: one reference as ``reference``, several as ``references``; unset extras left out.
+
+        Left out rather than null, so a corpus without them is byte-for-byte
+        what it was before they existed (and hashes the same).
+        """
         # Every field is a plain value, so no deep copy (asdict's) is needed; this runs per segment.
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        out = {name: getattr(self, name) for name in _BASE_FIELDS}
+        if self.more_references:
+            del out["reference"]
+            out["references"] = list(self.references)
+        if self.origlang is not None:
+            out["origlang"] = self.origlang
+        if self.domain is not None:
+            out["domain"] = self.domain
+        return out
 
     @classmethod
     def from_json(cls, obj: Any, path: str | None = None, line: int | None = None) -> "Segment":
@@ -52,8 +76,7 @@ class Segment:
 
         if not isinstance(obj, dict):
             raise fail(f"expected a JSON object, got {type(obj).__name__}")
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(obj) - known)
+        unknown = sorted(set(obj) - _JSON_FIELDS)
         if unknown:
             raise fail(f"unknown field(s) {', '.join(unknown)}", unknown[0])
         required_str = ("corpus", "doc_id", "seg_id", "source", "src_lang", "tgt_lang", "script")
@@ -70,6 +93,27 @@ class Segment:
         reference = obj.get("reference")
         if reference is not None and not isinstance(reference, str):
             raise fail(f"must be a string or null, got {type(reference).__name__}", "reference")
+        more: tuple[str, ...] = ()
+        if "references" in obj:
+            references = obj["references"]
+            if "reference" in obj:
+                raise fail("give either 'reference' or 'references', not both", "references")
+            if not isinstance(references, list) or not references:
+                raise fail("must be a non-empty list of strings", "references")
+            for index, text in enumerate(references):
+                if not isinstance(text, str):
+                    raise fail(f"reference {index + 1} must be a string, got {type(text).__name__}", "references")
+                if not text.strip():
+                    raise fail(f"reference {index + 1} is empty or whitespace only", "references")
+            if len(set(references)) < len(references):
+                raise fail("the same reference is given twice", "references")
+            reference, more = references[0], tuple(references[1:])
+        meta = {}
+        for name in ("origlang", "domain"):
+            value = obj.get(name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise fail("must be a non-empty string or null", name)
+            meta[name] = None if value is None else sys.intern(value)
         para = obj.get("para", 0)
         if isinstance(para, bool) or not isinstance(para, int) or para < 0:
             raise fail("must be a non-negative integer", "para")
@@ -95,7 +139,15 @@ class Segment:
             script=sys.intern(obj["script"]),
             bead=sys.intern(bead),
             score=score,
+            more_references=more,
+            **meta,
         )
+
+
+# The fields every JSONL line may carry; ``references`` replaces ``reference`` when there are several.
+_BASE_FIELDS = ("corpus", "doc_id", "seg_id", "para", "source", "reference", "src_lang", "tgt_lang", "script",
+                "bead", "score")
+_JSON_FIELDS = frozenset((*_BASE_FIELDS, "references", "origlang", "domain"))
 
 
 @dataclass(frozen=True)
