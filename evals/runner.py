@@ -91,23 +91,10 @@ def translation_key(
 
 
 def load_corpora(suite: Suite) -> dict[str, list[Segment]]:
-    """Every corpus of the suite, by name, in suite order."""
-    from evals.corpora.loaders import load_segments
+    """Every corpus of the suite, by name, in suite order (resolved by ``evals.corpora.specs``)."""
+    from evals.corpora.specs import load_suite_corpora
 
-    corpora: dict[str, list[Segment]] = {}
-    for ref in suite.corpora:
-        path = Path(ref.path)
-        if not path.exists():
-            raise InputError(
-                "corpus file not found", path=path,
-                hint="build the seed corpora with `mteval corpus build`" if "corpora" in path.parts else None,
-            )
-        segments = load_segments(str(path))
-        if ref.name:
-            segments = [replace(s, corpus=ref.name) for s in segments]
-        for segment in segments:
-            corpora.setdefault(segment.corpus, []).append(segment)
-    return corpora
+    return load_suite_corpora(suite)
 
 
 class _LazyContext:

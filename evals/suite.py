@@ -6,13 +6,24 @@ an option that is not a positive integer, or bytes that are not UTF-8 are
 errors with the line they are on (and a "did you mean" hint) — because a
 misspelt option that is silently ignored produces numbers nobody asked for.
 
+Corpus entries are resolved by ``evals.corpora.specs`` (every spec
+``evals.corpora.loaders.load_segments`` knows); a built-in suite's relative
+entries name the corpora shipped with the package.
+
 Schema::
 
     name: default                # required
     description: text
-    corpora:                     # paths (relative to the working directory) or mappings
+    corpora:                     # specs or mappings; relative paths are relative to this file
       - corpora/paired.zh-Hans.jsonl
       - {path: corpora/mono-zh.jsonl, name: mono}
+      - newstest.src.zh:newstest.ref.A.en,newstest.ref.B.en    # a text set, any extension
+      - xml:wmttest2022.zh-en.all.xml                          # WMT XML
+      - sacrebleu:wmt22:zh-en                                  # sacrebleu's cache
+      - source: generaltest2022.zh-en.src.zh                   # a text set as a mapping
+        references: [generaltest2022.zh-en.ref.A.en, generaltest2022.zh-en.ref.B.en]
+        docids: generaltest2022.zh-en.docid                    # optional, one id a line
+        name: wmt22                                            # optional, like src_lang/tgt_lang
     systems:                     # spec strings or mappings
       - gloss
       - {spec: "file:hyps.jsonl", name: my-model}
@@ -36,7 +47,9 @@ from evals.inputs import read_text
 from evals.yamlcheck import check_keys, compose, line_of, mapping, plain, scalar, sequence
 
 TOP_KEYS = {"name", "description", "corpora", "systems", "metrics", "options"}
-CORPUS_KEYS = {"path", "name"}
+CORPUS_KEYS = {"path", "name", "source", "references", "docids", "src_lang", "tgt_lang"}
+#: Keys only a text-set mapping (``source:``) may have.
+TEXT_SET_KEYS = ("references", "docids", "src_lang", "tgt_lang")
 SYSTEM_KEYS = {"spec", "name", "options"}
 METRIC_KEYS = {"name", "options"}
 OPTION_KEYS = {"batch_size", "jobs"}
@@ -44,8 +57,28 @@ OPTION_KEYS = {"batch_size", "jobs"}
 
 @dataclass(frozen=True)
 class CorpusRef:
-    path: str
+    """One corpus entry: a spec (``path``) or a text set (``source`` and ``references``).
+
+    ``base`` is the directory relative paths are resolved against (the
+    suite's, the working directory for ``--corpus``, or ``"builtin"`` for the
+    packaged corpora); ``None`` means the working directory.
+    """
+
+    path: str | None = None
     name: str | None = None
+    source: str | None = None
+    references: tuple[str, ...] = ()
+    docids: str | None = None
+    src_lang: str | None = None
+    tgt_lang: str | None = None
+    base: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as stored with a run: unset fields left out."""
+        out = {key: value for key, value in vars(self).items() if value not in (None, ())}
+        if self.references:
+            out["references"] = list(self.references)
+        return out
 
 
 @dataclass(frozen=True)
@@ -76,7 +109,7 @@ class Suite:
         return {
             "name": self.name,
             "description": self.description,
-            "corpora": [vars(c) for c in self.corpora],
+            "corpora": [c.to_json() for c in self.corpora],
             "systems": [{"spec": s.spec, "name": s.name, "options": s.options} for s in self.systems],
             "metrics": [{"name": m.name, "options": m.options} for m in self.metrics],
             "options": self.options,
@@ -93,7 +126,7 @@ def load_suite(name_or_path: str | Path) -> Suite:
     """Load a suite from a file path or by built-in name (``default``)."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return parse_suite(read_text(path, what="suite file"), str(path))
+        return parse_suite(read_text(path, what="suite file"), str(path), base=str(path.resolve().parent))
     names = builtin_suites()
     if str(name_or_path) not in names:
         raise InputError(
@@ -101,18 +134,22 @@ def load_suite(name_or_path: str | Path) -> Suite:
             hint=did_you_mean(str(name_or_path), names),
         )
     text = (resources.files("evals") / "suites" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
-    return parse_suite(text, f"builtin:{name_or_path}")
+    from evals.corpora.specs import BUILTIN
+
+    return parse_suite(text, f"builtin:{name_or_path}", base=BUILTIN)
 
 
-def parse_suite(text: str, source: str) -> Suite:
+def parse_suite(text: str, source: str, base: str | None = None) -> Suite:
+    """A suite from its YAML; ``base`` is where its relative corpus paths are (``CorpusRef.base``)."""
     root = compose(text, source)
     if root is None or not isinstance(root, yaml.MappingNode):
         raise InputError("a suite must be a YAML mapping", path=source, line=1)
     data = mapping(root, TOP_KEYS, source, "suite")
     if "name" not in data:
         raise InputError("missing required key", path=source, line=1, field="name")
-    corpora = tuple(_corpus(node, source) for node in sequence(data.get("corpora"), source, "corpora"))
-    systems = tuple(_system(node, source) for node in sequence(data.get("systems"), source, "systems"))
+    corpora = tuple(_corpus(node, source, base) for node in sequence(data.get("corpora"), source, "corpora"))
+    systems = expand_systems(tuple(_system(node, source) for node in sequence(data.get("systems"), source,
+                                                                              "systems")))
     metrics = tuple(_metric(node, source) for node in sequence(data.get("metrics"), source, "metrics"))
     options = {}
     if "options" in data:
@@ -139,16 +176,35 @@ def _options(node: yaml.Node, source: str) -> dict[str, Any]:
     return options
 
 
-def _corpus(node: yaml.Node, source: str) -> CorpusRef:
+def _corpus(node: yaml.Node, source: str, base: str | None) -> CorpusRef:
     if isinstance(node, yaml.ScalarNode):
-        return CorpusRef(path=scalar(node, source, "corpora"))
+        return CorpusRef(path=scalar(node, source, "corpora"), base=base)
     data = mapping(node, CORPUS_KEYS, source, "corpora entry")
-    if "path" not in data:
-        raise InputError("corpus entry needs a path", path=source, line=line_of(node), field="path")
-    return CorpusRef(
-        path=scalar(data["path"], source, "path"),
-        name=scalar(data["name"], source, "name") if "name" in data else None,
-    )
+    if ("path" in data) == ("source" in data):
+        raise InputError("corpus entry needs either a path (a spec) or a source (a text set)", path=source,
+                         line=line_of(node), field="path")
+    values = {key: scalar(data[key], source, key) for key in ("path", "name", "source", "docids", "src_lang",
+                                                               "tgt_lang") if key in data}
+    if "path" in data:
+        extra = [key for key in TEXT_SET_KEYS if key in data]
+        if extra:
+            raise InputError(f"'{extra[0]}' belongs to a text set: write 'source:' instead of 'path:'",
+                             path=source, line=line_of(data[extra[0]]), field=extra[0])
+        return CorpusRef(base=base, **values)
+    references = _references(data["references"], source) if "references" in data else ()
+    return CorpusRef(references=references, base=base, **values)
+
+
+def _references(node: yaml.Node, source: str) -> tuple[str, ...]:
+    """A text set's reference files: a list (or one path), none twice."""
+    paths: list[str] = []
+    for item in sequence(node, source, "references"):
+        path = scalar(item, source, "references")
+        if path in paths:
+            raise InputError(f"reference file '{path}' is listed twice", path=source, line=line_of(item),
+                             field="references", hint="list each translator's file once")
+        paths.append(path)
+    return tuple(paths)
 
 
 def _known_system(spec: str, node: yaml.Node, source: str, field: str) -> str:
@@ -190,6 +246,23 @@ def _system(node: yaml.Node, source: str) -> SystemRef:
         name=scalar(data["name"], source, "name") if "name" in data else None,
         options=options,
     )
+
+
+def expand_systems(refs: tuple[SystemRef, ...]) -> tuple[SystemRef, ...]:
+    """Each system entry as the specs it stands for (``xml:FILE#*`` → one per system of the file)."""
+    from evals.systems.registry import expand_spec
+
+    out: list[SystemRef] = []
+    for ref in refs:
+        specs = expand_spec(ref.spec)
+        if specs == (ref.spec.strip(),):
+            out.append(ref)
+            continue
+        if ref.name:
+            raise InputError(f"'{ref.spec}' stands for {len(specs)} systems, so it cannot have one name",
+                             field="name", hint="drop the name: each system is named after its <hyp>")
+        out.extend(SystemRef(spec=spec, options=dict(ref.options)) for spec in specs)
+    return tuple(out)
 
 
 def _metric(node: yaml.Node, source: str) -> MetricRef:

@@ -141,12 +141,15 @@ def register(cli: click.Group) -> None:
 
 @click.command()
 @click.argument("suite", required=False, default="default")
+@click.option("--corpus", "corpora", multiple=True, metavar="SPEC",
+              help="Add a corpus: corpus.jsonl, SRC:REF[,REF2…] (text, any extension), xml:FILE, "
+                   "sacrebleu:TEST:SRC-TGT, hf:…, flores:…; relative to the working directory; repeatable.")
 @click.option("--system", "systems", multiple=True, metavar="SPEC",
-              help="Add a system (gloss, copy, file:PATH, …); repeatable.")
+              help="Add a system (gloss, copy, file:PATH, xml:FILE#SYSTEM, xml:FILE#* …); repeatable.")
 @click.option("--metric", "metrics", multiple=True, metavar="NAME",
               help="Add a metric (bleu, chrf, chrf++, ter, …); repeatable.")
 @click.option("--only", is_flag=True,
-              help="Use only the --system/--metric given, not the suite's own.")
+              help="Use only the --corpus/--system/--metric given, not the suite's own.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes for TER.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes.")
 @click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
@@ -159,7 +162,7 @@ def register(cli: click.Group) -> None:
               help="GPUs each Ray actor asks for (fractions share a GPU).")
 @db_option
 @format_option
-def run(suite, systems, metrics, only, jobs, quiet, executor, ray_address, actors, gpus_per_actor, db,
+def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_address, actors, gpus_per_actor, db,
         fmt) -> None:
     """Translate a suite's corpora with its systems, score, store, print a leaderboard.
 
@@ -171,15 +174,17 @@ def run(suite, systems, metrics, only, jobs, quiet, executor, ray_address, actor
     from evals.executors import get_executor
     from evals.runner import Runner
     from evals.store import open_store
-    from evals.suite import MetricRef, SystemRef, load_suite
+    from evals.suite import CorpusRef, MetricRef, SystemRef, expand_systems, load_suite
 
     loaded = load_suite(suite)
-    extra_systems = tuple(SystemRef(spec=s) for s in systems)
+    extra_corpora = tuple(CorpusRef(path=c, base=str(Path.cwd())) for c in corpora)
+    extra_systems = expand_systems(tuple(SystemRef(spec=s) for s in systems))
     extra_metrics = tuple(MetricRef(name=m) for m in metrics)
-    if only and not (systems or metrics):
-        raise click.UsageError("--only needs at least one --system or --metric")
+    if only and not (corpora or systems or metrics):
+        raise click.UsageError("--only needs at least one --corpus, --system or --metric")
     loaded = replace(
         loaded,
+        corpora=(extra_corpora if only and corpora else loaded.corpora + extra_corpora),
         systems=(extra_systems if only and systems else loaded.systems + extra_systems),
         metrics=(extra_metrics if only and metrics else loaded.metrics + extra_metrics),
     )

@@ -26,7 +26,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +42,8 @@ _HF_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", "
 _FLORES_LANGS = {"cmn": "zh", "zho": "zh", "yue": "zh", "eng": "en"}
 _FLORES_SCRIPTS = {"Hans": "zh-Hans", "Hant": "zh-Hant", "Latn": "Latn"}
 _FLORES_HUB_ID = "openlanguagedata/flores_plus"
-_SPEC_PREFIXES = ("hf:", "flores:")
-_SPEC_SUFFIXES = (".jsonl", ".tsv", ".txt", ".parquet", ".csv", ".json")
+_SPEC_PREFIXES = ("hf:", "flores:", "xml:", "sacrebleu:")
+_SPEC_SUFFIXES = (".jsonl", ".tsv", ".txt", ".parquet", ".csv", ".json", ".xml")
 
 
 # --- the corpus format --------------------------------------------------------
@@ -115,45 +117,138 @@ def load_text_pair(
 ) -> list[Segment]:
     """Load line-aligned source (and reference) text files; line N pairs with line N.
 
-    Each line is one segment and its own paragraph; ``seg_id`` is
-    ``"{corpus}:{line}"``. The source script is detected from the whole source
-    file unless ``script`` is given.
+    The one-reference case of ``load_text_set``, kept for its ``corpus`` and
+    ``script`` keywords.
+    """
+    return _text_set(src_path, [] if ref_path is None else [ref_path], corpus=corpus, src_lang=src_lang,
+                     tgt_lang=tgt_lang, script=script)
+
+
+def load_text_set(
+    source: str | Path | None,
+    references: Sequence[str | Path],
+    *,
+    docids: str | Path | None = None,
+    name: str | None = None,
+    src_lang: str = "zh",
+    tgt_lang: str = "en",
+) -> list[Segment]:
+    """A test set as sacrebleu users keep it: one segment a line, any file extension.
+
+    ``references`` are line-aligned with the source, the first one becoming
+    ``Segment.reference`` and the others ``more_references`` in the order
+    given (the same file twice is an error: it would count one translator
+    double). ``docids`` is a file with one document id a line (the layout of
+    ``sacrebleu --echo docid``): segments then carry those documents, so
+    document-level scores mean something, and ``para`` counts lines within
+    each document. Without it the whole file is one document named after the
+    corpus, as ``load_text_pair`` has always done.
+
+    ``source=None`` means no source text was given (``mteval score`` without
+    ``-s``): every segment's ``source`` is then ``""`` -- the one place an
+    empty source is allowed -- and the script is taken to be ``zh-Hans`` for
+    a Chinese source (there is no text to detect it from). The corpus name is
+    ``name``, else the source file's stem, else the first reference's.
+
+    Every file is read with the one input reader; a line-count mismatch names
+    both files and both counts, an empty line names its file and line.
+    """
+    return _text_set(source, references, docids=docids, corpus=name, src_lang=src_lang, tgt_lang=tgt_lang)
+
+
+def _text_set(
+    source: str | Path | None,
+    references: Sequence[str | Path],
+    *,
+    docids: str | Path | None = None,
+    corpus: str | None = None,
+    src_lang: str = "zh",
+    tgt_lang: str = "en",
+    script: str | None = None,
+    missing_references: str = "error",
+) -> list[Segment]:
+    """The text-set builder behind ``load_text_set``, ``load_text_pair`` and sacrebleu's test sets.
+
+    ``missing_references="drop"`` (sacrebleu's files, where a translator who
+    skipped a segment leaves an empty line) drops an empty reference line
+    from that segment instead of refusing it.
     """
     _check_langs(src_lang, tgt_lang)
-    source = read_text(src_path)
-    _reject_empty_lines(source.lines, source.path)
-    references: list[str | None] = [None] * len(source.lines)
-    if ref_path is not None:
-        reference = read_text(ref_path)
-        if len(reference.lines) != len(source.lines):
+    if source is None and not references:
+        raise UsageError("a text set needs a source or at least one reference", field="references")
+    _reject_repeated_files(references)
+    source_text = read_text(source) if source is not None else None
+    refs = [read_text(path) for path in references]
+    first = source_text or refs[0]
+    if source_text is not None:
+        _reject_empty_lines(source_text.lines, source_text.path)
+    for reference in refs:
+        _check_line_count(first, reference)
+        if missing_references == "error":
+            _reject_empty_lines(reference.lines, reference.path)
+    documents = _docids(docids, first) if docids is not None else None
+    corpus = corpus or Path(first.path).stem
+    if source_text is None:
+        script = script or ("Latn" if src_lang == "en" else "zh-Hans")
+        _resolve_script(script, src_lang, "", first.path)
+    else:
+        script = _resolve_script(script, src_lang, source_text.text, source_text.path)
+    count = len(first.lines)
+    sources = source_text.lines if source_text is not None else [""] * count
+    paras: dict[str, int] = {}
+    segments = []
+    for index in range(count):
+        number = index + 1
+        texts = [ref.lines[index] for ref in refs]
+        if missing_references == "drop":
+            texts = [text for text in texts if text.strip()]
+        doc_id = documents[index] if documents is not None else corpus
+        para = paras.get(doc_id, 0) if documents is not None else index
+        paras[doc_id] = para + 1
+        record = {"corpus": corpus, "doc_id": doc_id, "seg_id": f"{corpus}:{number}", "para": para,
+                  "source": sources[index] or "-", "reference": texts[0] if texts else None,
+                  "src_lang": src_lang, "tgt_lang": tgt_lang, "script": script}
+        segment = _segment(record, source_text.path if source_text is not None else first.path, number)
+        # Two translators may write the same sentence ("Thank you."): more_references is set
+        # directly, because from_json's "same reference twice" check is about a list given by hand.
+        segments.append(replace(segment, source=sources[index], more_references=tuple(texts[1:])))
+    return segments
+
+
+def _reject_repeated_files(references: Sequence[str | Path]) -> None:
+    """The same reference file twice would weigh one translator double in every multi-reference metric."""
+    seen: dict[Path, str] = {}
+    for path in references:
+        key = Path(path).expanduser().resolve()
+        if key in seen:
             raise InputError(
-                f"line counts differ: {source.path} has {len(source.lines)} lines, "
-                f"{reference.path} has {len(reference.lines)}",
-                path=source.path,
-                hint="source and reference must be line-aligned",
+                f"reference file given twice (as '{seen[key]}' and '{path}')",
+                path=str(path), field="references",
+                hint="list each translator's file once",
             )
-        _reject_empty_lines(reference.lines, reference.path)
-        references = list(reference.lines)
-    corpus = corpus or Path(source.path).stem
-    script = _resolve_script(script, src_lang, source.text, source.path)
-    return [
-        _segment(
-            {
-                "corpus": corpus,
-                "doc_id": corpus,
-                "seg_id": f"{corpus}:{number}",
-                "para": number - 1,
-                "source": src,
-                "reference": ref,
-                "src_lang": src_lang,
-                "tgt_lang": tgt_lang,
-                "script": script,
-            },
-            source.path,
-            number,
+        seen[key] = str(path)
+
+
+def _check_line_count(first: Any, other: Any) -> None:
+    if len(other.lines) != len(first.lines):
+        raise InputError(
+            f"line counts differ: {first.path} has {len(first.lines)} lines, "
+            f"{other.path} has {len(other.lines)}",
+            path=other.path,
+            hint="every file of a text set must be line-aligned with the source",
         )
-        for number, (src, ref) in enumerate(zip(source.lines, references), start=1)
-    ]
+
+
+def _docids(path: str | Path, first: Any) -> list[str]:
+    """One document id a line, as many lines as the source (``sacrebleu --echo docid``)."""
+    decoded = read_text(path)
+    _check_line_count(first, decoded)
+    ids = []
+    for number, line in enumerate(decoded.lines, start=1):
+        if not line.strip():
+            raise InputError("empty document id", path=decoded.path, line=number, field="docids")
+        ids.append(sys.intern(line.strip()))
+    return ids
 
 
 def _reject_empty_lines(lines: list[str], where: str) -> None:
@@ -597,63 +692,126 @@ def _resolve_script(script: str | None, src_lang: str, source_text: str, where: 
 # --- dispatch and provenance ------------------------------------------------------
 
 
-def load_segments(path_or_spec: str | Path, **kw: Any) -> list[Segment]:
+def load_segments(path_or_spec: str | Path, *, base: str | Path | None = None, **kw: Any) -> list[Segment]:
     """Load segments from a path or spec, choosing the loader by prefix or suffix.
 
-    * ``corpus.jsonl`` — the corpus format (``load_jsonl``)
-    * ``data.tsv`` — ``load_tsv``
-    * ``src.txt`` or ``src.txt:ref.txt`` — ``load_text_pair``
-    * ``data.parquet`` / ``data.csv`` / ``data.json`` — ``load_hf_dataset`` on a local file
-    * ``hf:NAME_OR_PATH`` or ``hf:NAME_OR_PATH:CONFIG`` — ``load_hf_dataset``
+    * ``corpus.jsonl`` -- the corpus format (``load_jsonl``)
+    * ``data.tsv`` -- ``load_tsv``
+    * ``data.parquet`` / ``data.csv`` / ``data.json`` -- ``load_hf_dataset`` on a local file
+    * ``test.xml`` or ``xml:FILE`` -- WMT XML (``evals.corpora.wmtxml.load_wmt_xml``)
+    * ``sacrebleu:TEST:SRC-TGT`` (e.g. ``sacrebleu:wmt22:zh-en``) -- a test set from sacrebleu's
+      cache (``evals.corpora.sacrebleu_sets.load_sacrebleu``)
+    * ``hf:NAME_OR_PATH`` or ``hf:NAME_OR_PATH:CONFIG`` -- ``load_hf_dataset``
     * ``flores:`` or ``flores:SRC-TGT`` or ``flores:SRC-TGT:SPLIT`` (e.g.
-      ``flores:cmn_Hans-eng_Latn:dev``) — ``load_flores_plus``
+      ``flores:cmn_Hans-eng_Latn:dev``) -- ``load_flores_plus``
+    * any other file -- line-aligned text, whatever its extension (WMT's are ``.zh``/``.en``):
+      ``SRC`` alone, ``SRC:REF`` or ``SRC:REF1,REF2,...`` (``load_text_set``). The source is
+      the longest prefix before a ``:`` that is an existing file, so paths may contain ``:``.
 
-    Keyword arguments go to the chosen loader.
+    Relative paths are resolved against ``base`` (a suite's directory) when given, else the
+    working directory. Keyword arguments go to the chosen loader.
     """
     spec = str(path_or_spec)
     if spec.startswith("hf:"):
-        name, _, config = spec[3:].rpartition(":") if _has_config(spec[3:]) else (spec[3:], "", "")
+        rest = spec[3:]
+        name, _, config = rest.rpartition(":") if _has_config(rest, base) else (rest, "", "")
         if config:
             kw.setdefault("config", config)
-        return load_hf_dataset(name, **kw)
+        local = _resolve(name, base)
+        return load_hf_dataset(local if local.exists() else name, **kw)
     if spec.startswith("flores:") or spec == "flores":
         return _load_flores_spec(spec.partition(":")[2], kw)
-    prefix = spec.partition(":")[0]
-    if ":" in spec and not Path(spec).exists() and not prefix.lower().endswith(".txt"):
-        hint = did_you_mean(prefix + ":", _SPEC_PREFIXES)
-        if hint:
-            raise UsageError(f"unknown source spec prefix '{prefix}:'", hint=hint)
-    suffix = Path(spec).suffix.lower()
-    if suffix == ".txt" or spec.lower().endswith(".txt"):
-        src, _, ref = _split_text_pair(spec)
-        return load_text_pair(src, ref or None, **kw)
+    if spec.startswith("xml:"):
+        from evals.corpora.wmtxml import load_wmt_xml
+
+        return load_wmt_xml(_resolve(spec[4:], base), **kw)
+    if spec.startswith("sacrebleu:"):
+        from evals.corpora.sacrebleu_sets import load_sacrebleu_spec
+
+        return load_sacrebleu_spec(spec, **kw)
+    path = _resolve(spec, base)
+    if path.exists():
+        return _load_file(path, kw)
+    if ":" in spec:
+        src, refs = _split_text_set(spec, base)
+        if not src.exists():
+            prefix = spec.partition(":")[0]
+            hint = did_you_mean(prefix + ":", _SPEC_PREFIXES)
+            if hint:
+                raise UsageError(f"unknown source spec prefix '{prefix}:'", hint=hint)
+        return _text_set(src, refs, **_text_options(kw))
+    suffix = path.suffix.lower()
+    hint = did_you_mean(suffix, _SPEC_SUFFIXES) if suffix and suffix not in _SPEC_SUFFIXES else None
+    if hint:
+        raise UsageError(f"unknown format '{suffix}' for '{spec}', and no such file", hint=hint)
+    raise InputError(
+        "corpus file not found", path=str(path),
+        hint="build the seed corpora with `mteval corpus build`" if path.parent.name == "corpora" else None,
+    )
+
+
+def _load_file(path: Path, kw: dict[str, Any]) -> list[Segment]:
+    """An existing file (or directory) by its extension; an unknown extension is a text source."""
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise UsageError(f"'{path}' is a directory", hint=f"for a dataset directory use 'hf:{path}'")
     if suffix == ".jsonl":
-        return load_jsonl(spec, **kw)
+        return load_jsonl(path, **kw)
     if suffix == ".tsv":
-        return load_tsv(spec, **kw)
+        return load_tsv(path, **kw)
+    if suffix == ".xml":
+        from evals.corpora.wmtxml import load_wmt_xml
+
+        return load_wmt_xml(path, **kw)
     if suffix in _HF_FILE_BUILDERS:
-        return load_hf_dataset(spec, **kw)
-    if Path(spec).is_dir():
-        raise UsageError(f"'{spec}' is a directory", hint=f"for a dataset directory use 'hf:{spec}'")
-    known = ", ".join(_SPEC_SUFFIXES + tuple(p + "NAME" for p in _SPEC_PREFIXES))
-    hint = did_you_mean(suffix, _SPEC_SUFFIXES) if suffix else None
-    raise UsageError(f"unknown format for '{spec}' (known: {known})", hint=hint)
+        return load_hf_dataset(path, **kw)
+    return _text_set(path, [], **_text_options(kw))
 
 
-def _has_config(rest: str) -> bool:
+def _text_options(kw: dict[str, Any]) -> dict[str, Any]:
+    """A text set's keywords: ``name`` is the corpus name (``corpus`` too, as for the other loaders)."""
+    options = dict(kw)
+    if "name" in options:
+        options["corpus"] = options.pop("name")
+    unknown = sorted(set(options) - {"corpus", "docids", "src_lang", "tgt_lang", "script"})
+    if unknown:
+        raise UsageError(f"a text set has no option '{unknown[0]}'", field=unknown[0],
+                         hint="options: name, docids, src_lang, tgt_lang, script")
+    return options
+
+
+def _resolve(path: str | Path, base: str | Path | None) -> Path:
+    """``path`` as given, or under ``base`` when it is relative."""
+    resolved = Path(path).expanduser()
+    if base is not None and not resolved.is_absolute():
+        return Path(base) / resolved
+    return resolved
+
+
+def _has_config(rest: str, base: str | Path | None = None) -> bool:
     """``hf:NAME:CONFIG``: a trailing ``:word`` that is not part of an existing path."""
     head, sep, tail = rest.rpartition(":")
-    return bool(sep and head and tail and "/" not in tail and not Path(rest).exists())
+    return bool(sep and head and tail and "/" not in tail and not _resolve(rest, base).exists())
 
 
-def _split_text_pair(spec: str) -> tuple[str, str, str]:
-    """``src.txt:ref.txt`` → (src, ":", ref); a single existing path is a source only."""
-    if Path(spec).exists():
-        return spec, "", ""
-    index = spec.lower().find(".txt:")
-    if index < 0:
-        return spec, "", ""
-    return spec[: index + 4], ":", spec[index + 5 :]
+def _split_text_set(spec: str, base: str | Path | None) -> tuple[Path, list[Path]]:
+    """``SRC:REF1,REF2`` → (SRC, [REF1, REF2]).
+
+    The source ends at the first ``:`` whose left side is an existing file
+    (else at the first ``:``); the rest is one reference if it is an existing
+    file, else a comma-separated list.
+    """
+    cuts = [index for index, char in enumerate(spec) if char == ":"]
+    cut = next((index for index in cuts if _resolve(spec[:index], base).is_file()), cuts[0])
+    source, rest = spec[:cut], spec[cut + 1:]
+    if not rest:
+        raise UsageError(f"no reference after ':' in '{spec}'", hint="write SRC:REF or SRC:REF1,REF2")
+    whole = _resolve(rest, base)
+    parts = [rest] if whole.exists() else rest.split(",")
+    if any(not part for part in parts):
+        raise UsageError(f"empty reference path in '{spec}'", hint="write SRC:REF1,REF2 without spaces or "
+                         "empty entries")
+    return _resolve(source, base), [_resolve(part, base) for part in parts]
 
 
 def _load_flores_spec(rest: str, kw: dict[str, Any]) -> list[Segment]:

@@ -176,6 +176,16 @@ class System(ABC):
         self.spec = spec
         self.name = name if name else spec
 
+    @classmethod
+    def expand_spec(cls, spec: str, arg: str | None) -> tuple[str, ...]:
+        """The specs ``spec`` stands for; just itself unless a backend can name many at once.
+
+        ``xml:FILE#*`` is every system of a WMT XML file. Called where suites
+        and ``--system`` are read (``evals.suite.expand_systems``), so the
+        runner only ever builds single systems.
+        """
+        return (spec,)
+
     @abstractmethod
     def translate(
         self, segments: list[Segment], context: TranslationContext | None = None

@@ -53,6 +53,7 @@ BACKENDS: dict[str, str] = {
     "llm": "evals.systems.llm",
     "openai": "evals.systems.openai",
     "cmd": "evals.systems.cmd",
+    "xml": "evals.systems.wmtxml",
 }
 BACKEND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BACKENDS.values()))
 
@@ -194,6 +195,12 @@ def system_class(spec: str) -> type[System]:
     """
     name, _ = parse_spec(spec)
     return _registry_for(name).system_class(name)
+
+
+def expand_spec(spec: str) -> tuple[str, ...]:
+    """The specs ``spec`` stands for (``System.expand_spec``): usually just ``spec``."""
+    name, arg = parse_spec(spec)
+    return system_class(spec).expand_spec(spec.strip(), arg)
 
 
 def available_backends() -> list[tuple[str, str]]:
