@@ -48,6 +48,9 @@ from evals.yamlcheck import check_keys, compose, line_of, mapping, plain, scalar
 
 TOP_KEYS = {"name", "description", "corpora", "systems", "metrics", "options"}
 CORPUS_KEYS = {"path", "name", "source", "references", "docids", "src_lang", "tgt_lang"}
+#: ``CorpusRef.base`` of a built-in suite's entries: the corpora shipped with the package
+#: (``evals.corpora.specs.builtin_corpora_dir``).
+BUILTIN = "builtin"
 #: Keys only a text-set mapping (``source:``) may have.
 TEXT_SET_KEYS = ("references", "docids", "src_lang", "tgt_lang")
 SYSTEM_KEYS = {"spec", "name", "options"}
@@ -134,8 +137,6 @@ def load_suite(name_or_path: str | Path) -> Suite:
             hint=did_you_mean(str(name_or_path), names),
         )
     text = (resources.files("evals") / "suites" / f"{name_or_path}.yaml").read_text(encoding="utf-8")
-    from evals.corpora.specs import BUILTIN
-
     return parse_suite(text, f"builtin:{name_or_path}", base=BUILTIN)
 
 

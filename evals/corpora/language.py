@@ -14,6 +14,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from evals.corpora.model import LANGS, SCRIPTS
+from evals.corpora.reading import detect_script
+from evals.errors import InputError, UsageError, did_you_mean
 from evals.zh.script import is_han
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
@@ -87,3 +90,35 @@ class LanguageIdentifier:
             return LineLanguage("en" if latin >= other else "none", 0.0)
         lang, prob = self._langid().classify(text)
         return LineLanguage(lang, float(prob))
+
+
+# --- a loaded corpus: its languages and source script -----------------------------
+
+
+def check_langs(src_lang: str, tgt_lang: str) -> None:
+    """Both languages are ones mteval evaluates, and they differ (every loader checks this first)."""
+    for name, value in (("src_lang", src_lang), ("tgt_lang", tgt_lang)):
+        if value not in LANGS:
+            message = f"unknown language '{value}' (known: {', '.join(LANGS)})"
+            raise UsageError(message, field=name, hint=did_you_mean(value, LANGS))
+    if src_lang == tgt_lang:
+        raise UsageError(f"source and target language are both '{src_lang}'", field="tgt_lang")
+
+
+def resolve_script(script: str | None, src_lang: str, source_text: str, where: str) -> str:
+    """The given script, checked; else detected from the source text."""
+    if script is not None:
+        if script not in SCRIPTS:
+            message = f"unknown script '{script}' (known: {', '.join(SCRIPTS)})"
+            raise UsageError(message, field="script", hint=did_you_mean(script, SCRIPTS))
+        return script
+    if src_lang == "en":
+        return "Latn"
+    detected = detect_script(source_text)
+    if detected == "Latn":
+        raise InputError(
+            "source language is zh but the source has no Chinese characters",
+            path=where,
+            hint="swapped source and reference? or pass src_lang='en'",
+        )
+    return detected

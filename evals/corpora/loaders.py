@@ -26,15 +26,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from evals.corpora.model import LANGS, SCRIPTS, Segment
-from evals.corpora.reading import detect_script, read_text
+from evals.corpora.language import check_langs, resolve_script
+from evals.corpora.model import Segment
+from evals.corpora.reading import read_text
+from evals.corpora.textset import load_text_set, text_set_segments
 from evals.errors import InputError, UsageError, did_you_mean
+
+__all__ = ["corpus_hash", "load_flores_plus", "load_hf_dataset", "load_jsonl", "load_paired_configs",
+           "load_segments", "load_text_pair", "load_text_set", "load_tsv", "resolve_path"]
 
 # Local data files load_hf_dataset hands to a packaged ``datasets`` builder.
 _HF_FILE_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
@@ -120,146 +123,8 @@ def load_text_pair(
     The one-reference case of ``load_text_set``, kept for its ``corpus`` and
     ``script`` keywords.
     """
-    return _text_set(src_path, [] if ref_path is None else [ref_path], corpus=corpus, src_lang=src_lang,
+    return text_set_segments(src_path, [] if ref_path is None else [ref_path], corpus=corpus, src_lang=src_lang,
                      tgt_lang=tgt_lang, script=script)
-
-
-def load_text_set(
-    source: str | Path | None,
-    references: Sequence[str | Path],
-    *,
-    docids: str | Path | None = None,
-    name: str | None = None,
-    src_lang: str = "zh",
-    tgt_lang: str = "en",
-) -> list[Segment]:
-    """A test set as sacrebleu users keep it: one segment a line, any file extension.
-
-    ``references`` are line-aligned with the source, the first one becoming
-    ``Segment.reference`` and the others ``more_references`` in the order
-    given (the same file twice is an error: it would count one translator
-    double). ``docids`` is a file with one document id a line (the layout of
-    ``sacrebleu --echo docid``): segments then carry those documents, so
-    document-level scores mean something, and ``para`` counts lines within
-    each document. Without it the whole file is one document named after the
-    corpus, as ``load_text_pair`` has always done.
-
-    ``source=None`` means no source text was given (``mteval score`` without
-    ``-s``): every segment's ``source`` is then ``""`` -- the one place an
-    empty source is allowed -- and the script is taken to be ``zh-Hans`` for
-    a Chinese source (there is no text to detect it from). The corpus name is
-    ``name``, else the source file's stem, else the first reference's.
-
-    Every file is read with the one input reader; a line-count mismatch names
-    both files and both counts, an empty line names its file and line.
-    """
-    return _text_set(source, references, docids=docids, corpus=name, src_lang=src_lang, tgt_lang=tgt_lang)
-
-
-def _text_set(
-    source: str | Path | None,
-    references: Sequence[str | Path],
-    *,
-    docids: str | Path | None = None,
-    corpus: str | None = None,
-    src_lang: str = "zh",
-    tgt_lang: str = "en",
-    script: str | None = None,
-    missing_references: str = "error",
-) -> list[Segment]:
-    """The text-set builder behind ``load_text_set``, ``load_text_pair`` and sacrebleu's test sets.
-
-    ``missing_references="drop"`` (sacrebleu's files, where a translator who
-    skipped a segment leaves an empty line) drops an empty reference line
-    from that segment instead of refusing it.
-    """
-    _check_langs(src_lang, tgt_lang)
-    if source is None and not references:
-        raise UsageError("a text set needs a source or at least one reference", field="references")
-    _reject_repeated_files(references)
-    source_text = read_text(source) if source is not None else None
-    refs = [read_text(path) for path in references]
-    first = source_text or refs[0]
-    if source_text is not None:
-        _reject_empty_lines(source_text.lines, source_text.path)
-    for reference in refs:
-        _check_line_count(first, reference)
-        if missing_references == "error":
-            _reject_empty_lines(reference.lines, reference.path)
-    documents = _docids(docids, first) if docids is not None else None
-    corpus = corpus or Path(first.path).stem
-    if source_text is None:
-        script = script or ("Latn" if src_lang == "en" else "zh-Hans")
-        _resolve_script(script, src_lang, "", first.path)
-    else:
-        script = _resolve_script(script, src_lang, source_text.text, source_text.path)
-    count = len(first.lines)
-    sources = source_text.lines if source_text is not None else [""] * count
-    paras: dict[str, int] = {}
-    segments = []
-    for index in range(count):
-        number = index + 1
-        texts = [ref.lines[index] for ref in refs]
-        if missing_references == "drop":
-            texts = [text for text in texts if text.strip()]
-        doc_id = documents[index] if documents is not None else corpus
-        para = paras.get(doc_id, 0) if documents is not None else index
-        paras[doc_id] = para + 1
-        record = {"corpus": corpus, "doc_id": doc_id, "seg_id": f"{corpus}:{number}", "para": para,
-                  "source": sources[index] or "-", "reference": texts[0] if texts else None,
-                  "src_lang": src_lang, "tgt_lang": tgt_lang, "script": script}
-        segment = _segment(record, source_text.path if source_text is not None else first.path, number)
-        # Two translators may write the same sentence ("Thank you."): more_references is set
-        # directly, because from_json's "same reference twice" check is about a list given by hand.
-        segments.append(replace(segment, source=sources[index], more_references=tuple(texts[1:])))
-    return segments
-
-
-def _reject_repeated_files(references: Sequence[str | Path]) -> None:
-    """The same reference file twice would weigh one translator double in every multi-reference metric."""
-    seen: dict[Path, str] = {}
-    for path in references:
-        key = Path(path).expanduser().resolve()
-        if key in seen:
-            raise InputError(
-                f"reference file given twice (as '{seen[key]}' and '{path}')",
-                path=str(path), field="references",
-                hint="list each translator's file once",
-            )
-        seen[key] = str(path)
-
-
-def _check_line_count(first: Any, other: Any) -> None:
-    if len(other.lines) != len(first.lines):
-        raise InputError(
-            f"line counts differ: {first.path} has {len(first.lines)} lines, "
-            f"{other.path} has {len(other.lines)}",
-            path=other.path,
-            hint="every file of a text set must be line-aligned with the source",
-        )
-
-
-def _docids(path: str | Path, first: Any) -> list[str]:
-    """One document id a line, as many lines as the source (``sacrebleu --echo docid``)."""
-    decoded = read_text(path)
-    _check_line_count(first, decoded)
-    ids = []
-    for number, line in enumerate(decoded.lines, start=1):
-        if not line.strip():
-            raise InputError("empty document id", path=decoded.path, line=number, field="docids")
-        ids.append(sys.intern(line.strip()))
-    return ids
-
-
-def _reject_empty_lines(lines: list[str], where: str) -> None:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            raise InputError(
-                "empty line: line-aligned files need text on every line",
-                path=where,
-                line=number,
-                hint="remove the line from both files, or fill it in",
-            )
 
 
 def load_tsv(
@@ -281,7 +146,7 @@ def load_tsv(
     as many fields as the first; blank lines are skipped. Without ``id_col``
     the ``seg_id`` is ``"{corpus}:{line}"``.
     """
-    _check_langs(src_lang, tgt_lang)
+    check_langs(src_lang, tgt_lang)
     decoded = read_text(path)
     where = decoded.path
     rows = [(number, line.split("\t")) for number, line in enumerate(decoded.lines, start=1) if line.strip()]
@@ -300,7 +165,7 @@ def load_tsv(
     labels = {name: _column_label(index, header) for name, index in columns.items()}
     corpus = corpus or Path(where).stem
     sources = [fields[columns["source"]] for _, fields in body if len(fields) == width]
-    script = _resolve_script(script, src_lang, "\n".join(sources), where)
+    script = resolve_script(script, src_lang, "\n".join(sources), where)
     ids = _DuplicateIds(where)
     segments = []
     for number, fields in body:
@@ -379,13 +244,13 @@ def load_hf_dataset(
     unreachable. Without ``id_field`` the ``seg_id`` is ``"{corpus}:{row}"``
     (1-based row).
     """
-    _check_langs(src_lang, tgt_lang)
+    check_langs(src_lang, tgt_lang)
     rows, where = _load_rows(name_or_path, config, split, revision=revision, cache_dir=cache_dir)
     wanted = [f for f in (source_field, reference_field, id_field) if f is not None]
     _require_columns(rows, wanted, where)
     corpus = corpus or _corpus_name(name_or_path, config, split)
     sources = [row[source_field] for row in rows if isinstance(row[source_field], str)]
-    script = _resolve_script(script, src_lang, "\n".join(sources), where)
+    script = resolve_script(script, src_lang, "\n".join(sources), where)
     ids = _DuplicateIds(where, unit="row")
     segments = []
     for number, row in enumerate(rows, start=1):
@@ -427,7 +292,7 @@ def load_paired_configs(
     in both configs exactly once, otherwise nothing would say which sentences
     went missing from the evaluation.
     """
-    _check_langs(src_lang, tgt_lang)
+    check_langs(src_lang, tgt_lang)
     src_rows, src_where = _load_rows(path, src_config, split, revision=revision, cache_dir=cache_dir)
     tgt_rows, tgt_where = _load_rows(path, tgt_config, split, revision=revision, cache_dir=cache_dir)
     _require_columns(src_rows, [id_field, text_field], src_where)
@@ -446,7 +311,7 @@ def load_paired_configs(
         )
     corpus = corpus or f"{Path(str(path)).name}-{src_config}-{tgt_config}-{split}"
     texts = [row[text_field] for row in src_rows if isinstance(row[text_field], str)]
-    script = _resolve_script(script, src_lang, "\n".join(texts), src_where)
+    script = resolve_script(script, src_lang, "\n".join(texts), src_where)
     segments = []
     for number, (key, row) in enumerate(sources.items(), start=1):
         record = {
@@ -661,34 +526,6 @@ def _segment(record: dict[str, Any], where: str, number: int) -> Segment:
     return Segment.from_json(record, path=where, line=number)
 
 
-def _check_langs(src_lang: str, tgt_lang: str) -> None:
-    for name, value in (("src_lang", src_lang), ("tgt_lang", tgt_lang)):
-        if value not in LANGS:
-            message = f"unknown language '{value}' (known: {', '.join(LANGS)})"
-            raise UsageError(message, field=name, hint=did_you_mean(value, LANGS))
-    if src_lang == tgt_lang:
-        raise UsageError(f"source and target language are both '{src_lang}'", field="tgt_lang")
-
-
-def _resolve_script(script: str | None, src_lang: str, source_text: str, where: str) -> str:
-    """The given script, checked; else detected from the source text."""
-    if script is not None:
-        if script not in SCRIPTS:
-            message = f"unknown script '{script}' (known: {', '.join(SCRIPTS)})"
-            raise UsageError(message, field="script", hint=did_you_mean(script, SCRIPTS))
-        return script
-    if src_lang == "en":
-        return "Latn"
-    detected = detect_script(source_text)
-    if detected == "Latn":
-        raise InputError(
-            "source language is zh but the source has no Chinese characters",
-            path=where,
-            hint="swapped source and reference? or pass src_lang='en'",
-        )
-    return detected
-
-
 # --- dispatch and provenance ------------------------------------------------------
 
 
@@ -717,19 +554,19 @@ def load_segments(path_or_spec: str | Path, *, base: str | Path | None = None, *
         name, _, config = rest.rpartition(":") if _has_config(rest, base) else (rest, "", "")
         if config:
             kw.setdefault("config", config)
-        local = _resolve(name, base)
+        local = resolve_path(name, base)
         return load_hf_dataset(local if local.exists() else name, **kw)
     if spec.startswith("flores:") or spec == "flores":
         return _load_flores_spec(spec.partition(":")[2], kw)
     if spec.startswith("xml:"):
         from evals.corpora.wmtxml import load_wmt_xml
 
-        return load_wmt_xml(_resolve(spec[4:], base), **kw)
+        return load_wmt_xml(resolve_path(spec[4:], base), **kw)
     if spec.startswith("sacrebleu:"):
         from evals.corpora.sacrebleu_sets import load_sacrebleu_spec
 
         return load_sacrebleu_spec(spec, **kw)
-    path = _resolve(spec, base)
+    path = resolve_path(spec, base)
     if path.exists():
         return _load_file(path, kw)
     if ":" in spec:
@@ -739,7 +576,7 @@ def load_segments(path_or_spec: str | Path, *, base: str | Path | None = None, *
             hint = did_you_mean(prefix + ":", _SPEC_PREFIXES)
             if hint:
                 raise UsageError(f"unknown source spec prefix '{prefix}:'", hint=hint)
-        return _text_set(src, refs, **_text_options(kw))
+        return text_set_segments(src, refs, **_text_options(kw))
     suffix = path.suffix.lower()
     hint = did_you_mean(suffix, _SPEC_SUFFIXES) if suffix and suffix not in _SPEC_SUFFIXES else None
     if hint:
@@ -765,7 +602,7 @@ def _load_file(path: Path, kw: dict[str, Any]) -> list[Segment]:
         return load_wmt_xml(path, **kw)
     if suffix in _HF_FILE_BUILDERS:
         return load_hf_dataset(path, **kw)
-    return _text_set(path, [], **_text_options(kw))
+    return text_set_segments(path, [], **_text_options(kw))
 
 
 def _text_options(kw: dict[str, Any]) -> dict[str, Any]:
@@ -780,7 +617,7 @@ def _text_options(kw: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def _resolve(path: str | Path, base: str | Path | None) -> Path:
+def resolve_path(path: str | Path, base: str | Path | None) -> Path:
     """``path`` as given, or under ``base`` when it is relative."""
     resolved = Path(path).expanduser()
     if base is not None and not resolved.is_absolute():
@@ -791,7 +628,7 @@ def _resolve(path: str | Path, base: str | Path | None) -> Path:
 def _has_config(rest: str, base: str | Path | None = None) -> bool:
     """``hf:NAME:CONFIG``: a trailing ``:word`` that is not part of an existing path."""
     head, sep, tail = rest.rpartition(":")
-    return bool(sep and head and tail and "/" not in tail and not _resolve(rest, base).exists())
+    return bool(sep and head and tail and "/" not in tail and not resolve_path(rest, base).exists())
 
 
 def _split_text_set(spec: str, base: str | Path | None) -> tuple[Path, list[Path]]:
@@ -802,16 +639,16 @@ def _split_text_set(spec: str, base: str | Path | None) -> tuple[Path, list[Path
     file, else a comma-separated list.
     """
     cuts = [index for index, char in enumerate(spec) if char == ":"]
-    cut = next((index for index in cuts if _resolve(spec[:index], base).is_file()), cuts[0])
+    cut = next((index for index in cuts if resolve_path(spec[:index], base).is_file()), cuts[0])
     source, rest = spec[:cut], spec[cut + 1:]
     if not rest:
         raise UsageError(f"no reference after ':' in '{spec}'", hint="write SRC:REF or SRC:REF1,REF2")
-    whole = _resolve(rest, base)
+    whole = resolve_path(rest, base)
     parts = [rest] if whole.exists() else rest.split(",")
     if any(not part for part in parts):
         raise UsageError(f"empty reference path in '{spec}'", hint="write SRC:REF1,REF2 without spaces or "
                          "empty entries")
-    return _resolve(source, base), [_resolve(part, base) for part in parts]
+    return resolve_path(source, base), [resolve_path(part, base) for part in parts]
 
 
 def _load_flores_spec(rest: str, kw: dict[str, Any]) -> list[Segment]:

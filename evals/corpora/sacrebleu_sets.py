@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.corpora.model import LANGS, Segment
+from evals.corpora.textset import text_set_segments
 from evals.errors import InputError, UsageError, did_you_mean
 
 _META_FIELDS = ("docid", "origlang", "domain")
@@ -55,8 +56,6 @@ def load_sacrebleu_spec(spec: str, **kw: Any) -> list[Segment]:
 
 def load_sacrebleu(test_set: str, langpair: str, *, corpus: str | None = None) -> list[Segment]:
     """One language pair of one of sacrebleu's test sets, from its cache (see the module doc)."""
-    from evals.corpora.loaders import _text_set
-
     src_lang, tgt_lang = _languages(langpair)
     dataset = _dataset(test_set)
     if langpair not in dataset.langpairs:
@@ -77,7 +76,7 @@ def load_sacrebleu(test_set: str, langpair: str, *, corpus: str | None = None) -
                          path=str(folder), hint=f"fetch it again with `sacrebleu -t {test_set} -l {langpair} "
                          "--echo ref`")
     docids = folder / f"{stem}.docid"
-    segments = _text_set(source, references, docids=docids if docids.is_file() else None,
+    segments = text_set_segments(source, references, docids=docids if docids.is_file() else None,
                          corpus=corpus or f"sacrebleu-{test_set.replace('/', '_')}-{langpair}",
                          src_lang=src_lang, tgt_lang=tgt_lang, missing_references="drop")
     return _with_metadata(segments, folder, stem)

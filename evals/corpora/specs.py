@@ -19,15 +19,12 @@ from __future__ import annotations
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from evals.corpora.loaders import load_segments, resolve_path
 from evals.corpora.model import Segment
+from evals.corpora.textset import text_set_segments
+from evals.suite import BUILTIN, CorpusRef, Suite
 
-if TYPE_CHECKING:
-    from evals.suite import CorpusRef, Suite
-
-#: ``CorpusRef.base`` of a built-in suite's entries: the packaged corpora.
-BUILTIN = "builtin"
 #: Where a wheel carries the checkout's ``corpora/`` (pyproject: ``package-dir``).
 PACKAGED = "builtin_corpora"
 
@@ -47,7 +44,7 @@ def builtin_corpora_dir() -> Path:
     return Path(str(resources.files("evals"))).parent / "corpora"
 
 
-def load_suite_corpora(suite: "Suite") -> dict[str, list[Segment]]:
+def load_suite_corpora(suite: Suite) -> dict[str, list[Segment]]:
     """Every corpus of the suite, by name, in suite order (entries naming one corpus are merged)."""
     corpora: dict[str, list[Segment]] = {}
     for ref in suite.corpora:
@@ -56,15 +53,13 @@ def load_suite_corpora(suite: "Suite") -> dict[str, list[Segment]]:
     return corpora
 
 
-def load_corpus_ref(ref: "CorpusRef") -> list[Segment]:
+def load_corpus_ref(ref: CorpusRef) -> list[Segment]:
     """One suite entry's segments: a spec string (``path``) or a text-set mapping (``source``)."""
-    from evals.corpora.loaders import _resolve, _text_set, load_segments
-
     base = _base(ref.base)
     if ref.source is not None:
-        segments = _text_set(
-            _resolve(ref.source, base), [_resolve(path, base) for path in ref.references],
-            docids=None if ref.docids is None else _resolve(ref.docids, base), corpus=ref.name,
+        segments = text_set_segments(
+            resolve_path(ref.source, base), [resolve_path(path, base) for path in ref.references],
+            docids=None if ref.docids is None else resolve_path(ref.docids, base), corpus=ref.name,
             src_lang=ref.src_lang or "zh", tgt_lang=ref.tgt_lang or "en",
         )
         return segments

@@ -43,6 +43,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from evals.corpora.language import resolve_script
 from evals.corpora.model import LANGS, Segment
 from evals.errors import InputError, UsageError, did_you_mean
 from evals.inputs import decode, read_bytes
@@ -71,8 +72,6 @@ def load_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str |
 def parse_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str | None = None,
                   tgt_lang: str | None = None, script: str | None = None) -> WmtXml:
     """Parse a WMT XML file into segments and every system's hypotheses."""
-    from evals.corpora.loaders import _resolve_script
-
     where = str(path)
     root = _parse(where)
     corpus = corpus or Path(where).stem
@@ -93,7 +92,7 @@ def parse_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str 
         _read_document(doc, doc_id, where, corpus, langs, records, references, hypotheses, len(doc_lines) == 1)
     langs.finish()
     sources = "\n".join(record["source"] for record in records)
-    script = _resolve_script(script, langs.src, sources, where)
+    script = resolve_script(script, langs.src, sources, where)
     segments = []
     for record, refs in zip(records, references):
         line = record.pop("line")
