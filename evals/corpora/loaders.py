@@ -9,14 +9,18 @@ because skipping it would shift every later reference against its source.
 Formats:
 
 * ``load_jsonl`` — the corpus format, one ``Segment.to_json()`` object a line.
-* ``load_text_pair`` — line-aligned source and (optional) reference text files.
+* ``load_text_set`` (``evals.corpora.textset``) — line-aligned source, references (several) and
+  document-id files of any extension; ``load_text_pair`` is its one-reference form.
 * ``load_tsv`` — tab-separated source/reference (and optional id) columns.
 * ``load_hf_dataset`` — anything ``datasets.load_dataset`` reads: local
   ``.jsonl``/``.parquet``/``.csv`` files, a local dataset directory, or a hub id
   already in the local cache (the hub itself may be unreachable).
 * ``load_flores_plus`` / ``load_paired_configs`` — FLORES+-style datasets that
   keep each language in its own config, joined on ``id``.
-* ``load_segments`` — picks one of the above from a path or spec string.
+* WMT XML (``evals.corpora.wmtxml``) and sacrebleu's cached test sets
+  (``evals.corpora.sacrebleu_sets``) have modules of their own.
+* ``load_segments`` — picks one of the above from a path or spec string; suites
+  and ``--corpus`` reach it through ``evals.corpora.specs``.
 
 ``corpus_hash`` fingerprints a list of segments for run provenance.
 """
