@@ -207,6 +207,19 @@ def test_xml_system_serves_its_hyp(xml_file):
         system.translate(other)
 
 
+def test_xml_every_system_expands_in_suites(tmp_path, xml_file):
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"name: s\ncorpora: ['xml:{xml_file.name}']\nsystems: ['xml:{xml_file}#*']\n"
+                     "metrics: [bleu]\n", encoding="utf-8")
+    assert [s.spec for s in load_suite(suite).systems] == [f"xml:{xml_file}#sysX", f"xml:{xml_file}#sysY"]
+    suite.write_text(f"name: s\ncorpora: [a.xml]\nsystems: [{{spec: 'xml:{xml_file}#*', name: all}}]\n"
+                     "metrics: [bleu]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="stands for 2 systems"):
+        load_suite(suite)
+    with pytest.raises(UsageError, match="expanded"):
+        build_system(f"xml:{xml_file}#*")
+
+
 @pytest.mark.parametrize("mutate, expected", [
     (lambda text: text.replace("</p>", "</q>", 1), "malformed XML at column"),
     (lambda text: text.replace('id="chat-7"', 'id="news-1"'), "duplicate document id 'news-1'"),
