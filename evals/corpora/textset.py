@@ -107,13 +107,18 @@ def text_set_segments(
         doc_id = documents[index] if documents is not None else corpus
         para = paras.get(doc_id, 0) if documents is not None else index
         paras[doc_id] = para + 1
+        # Without a source, a placeholder passes from_json's non-empty check and is then replaced.
         record = {"corpus": corpus, "doc_id": doc_id, "seg_id": f"{corpus}:{number}", "para": para,
                   "source": sources[index] or "-", "reference": texts[0] if texts else None,
                   "src_lang": src_lang, "tgt_lang": tgt_lang, "script": script}
         segment = _segment(record, source_text.path if source_text is not None else first.path, number)
-        # Two translators may write the same sentence ("Thank you."): more_references is set
-        # directly, because from_json's "same reference twice" check is about a list given by hand.
-        segments.append(replace(segment, source=sources[index], more_references=tuple(texts[1:])))
+        if source_text is None:
+            segment = replace(segment, source="")
+        if len(texts) > 1:
+            # Two translators may write the same sentence ("Thank you."), so more_references is set
+            # directly: from_json's "same reference twice" check is about a list written by hand.
+            segment = replace(segment, more_references=tuple(texts[1:]))
+        segments.append(segment)
     return segments
 
 
