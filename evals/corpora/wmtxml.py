@@ -70,8 +70,14 @@ def load_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str |
 
 
 def parse_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str | None = None,
-                  tgt_lang: str | None = None, script: str | None = None) -> WmtXml:
-    """Parse a WMT XML file into segments and every system's hypotheses."""
+                  tgt_lang: str | None = None, script: str | None = None,
+                  hypotheses_only: bool = False) -> WmtXml:
+    """Parse a WMT XML file into segments and every system's hypotheses.
+
+    ``hypotheses_only`` (the ``xml:`` systems) checks the whole file but makes
+    no segments: script detection over every source is most of the time, and
+    twelve systems of one file would do it twelve times.
+    """
     where = str(path)
     root = _parse(where)
     corpus = corpus or Path(where).stem
@@ -91,6 +97,8 @@ def parse_wmt_xml(path: str | Path, *, corpus: str | None = None, src_lang: str 
         doc_lines[doc_id] = doc.sourceline
         _read_document(doc, doc_id, where, corpus, langs, records, references, hypotheses, len(doc_lines) == 1)
     langs.finish()
+    if hypotheses_only:
+        return WmtXml(where, [], hypotheses)
     sources = "\n".join(record["source"] for record in records)
     script = resolve_script(script, langs.src, sources, where)
     segments = []

@@ -58,7 +58,7 @@ class WmtXmlSystem(System):
         self.path = path
         self.system = system
         self.sha256 = hashlib.sha256(read_bytes(path, what="WMT XML file")).hexdigest()
-        parsed = parse_wmt_xml(path)
+        parsed = parse_wmt_xml(path, hypotheses_only=True)
         if system not in parsed.hypotheses:
             known = parsed.systems
             raise InputError(f"no <hyp system='{system}'> in the file (systems: {', '.join(known) or 'none'})",
@@ -73,7 +73,7 @@ class WmtXmlSystem(System):
             return (spec,)
         from evals.corpora.wmtxml import parse_wmt_xml
 
-        systems = parse_wmt_xml(path).systems
+        systems = parse_wmt_xml(path, hypotheses_only=True).systems
         if not systems:
             raise InputError("the file has no <hyp> elements to expand 'xml:FILE#*' into", path=str(path),
                              field="system")
