@@ -16,6 +16,11 @@ BASE = {"corpus": "c", "doc_id": "d", "seg_id": "1", "source": "他来了。", "
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1).filter(str.strip)
 
 
+def test_two_references_may_agree_on_a_segment():
+    """WMT22's references A and B are identical on 148 lines: that is data, not a mistake."""
+    assert Segment.from_json({**BASE, "references": ["Yes.", "Yes."]}).references == ("Yes.", "Yes.")
+
+
 def test_one_reference_keeps_the_old_line_format():
     segment = Segment.from_json({**BASE, "reference": "He came."})
     assert segment.references == ("He came.",) and segment.more_references == ()
@@ -24,7 +29,7 @@ def test_one_reference_keeps_the_old_line_format():
     assert Segment.from_json({**BASE, "reference": None}).references == ()
 
 
-@given(st.lists(TEXT, min_size=1, max_size=4, unique=True), st.none() | TEXT, st.none() | TEXT)
+@given(st.lists(TEXT, min_size=1, max_size=4), st.none() | TEXT, st.none() | TEXT)
 def test_references_and_metadata_round_trip(references, origlang, domain):
     line = {**BASE, "references": references, "origlang": origlang, "domain": domain}
     segment = Segment.from_json(json.loads(json.dumps(line)))
@@ -38,7 +43,6 @@ def test_references_and_metadata_round_trip(references, origlang, domain):
     ({"references": []}, "references", "non-empty list"),
     ({"references": ["a", 3]}, "references", "reference 2 must be a string"),
     ({"references": ["a", " "]}, "references", "reference 2 is empty"),
-    ({"references": ["a", "a"]}, "references", "twice"),
     ({"origlang": ""}, "origlang", "non-empty string"),
     ({"domain": 5}, "domain", "non-empty string"),
 ])

@@ -105,8 +105,6 @@ class Segment:
                     raise fail(f"reference {index + 1} must be a string, got {type(text).__name__}", "references")
                 if not text.strip():
                     raise fail(f"reference {index + 1} is empty or whitespace only", "references")
-            if len(set(references)) < len(references):
-                raise fail("the same reference is given twice", "references")
             reference, more = references[0], tuple(references[1:])
         meta = {}
         for name in ("origlang", "domain"):
