@@ -40,7 +40,9 @@ A segment may have several references (``Segment.references``). Every
 
 - a string: the segment's one reference (what single-reference callers have
   always passed), or
-- a tuple of strings: all of the segment's references, in order (one or more).
+- a tuple of strings: all of the segment's references, in order (one or more);
+  a list is taken as the same tuple (what JSON gives back, e.g. from a Ray
+  worker).
 
 ``reference_tuples`` turns either form into tuples and is the one check of it.
 How several references are used is the metric's: sacrebleu's metrics take
@@ -314,7 +316,7 @@ def reference_tuples(metric: str, refs: Sequence[Any], n: int | None = None) -> 
         raise InputError(f"{metric}: {n} hypotheses but {len(refs)} references", field="reference")
     out: list[tuple[str, ...]] = []
     for index, item in enumerate(refs):
-        item = (item,) if isinstance(item, str) else item
+        item = (item,) if isinstance(item, str) else tuple(item) if isinstance(item, list) else item
         if not isinstance(item, tuple) or not item or not all(isinstance(r, str) for r in item):
             raise InputError(
                 f"{metric}: reference {index + 1} is {type(item).__name__}, not a string or a "
