@@ -95,6 +95,12 @@ def test_extracted_references_are_reused_and_never_mixed(n_jobs):
     assert len(metric._references) == len(HYPS)
     swapped = list(zip(REF_B, REF_A))
     assert np.array_equal(metric.segment_stats(HYPS, swapped), get_metric("chrf", n_refs=2).segment_stats(HYPS, swapped))
+    small = get_metric("bleu", n_refs=2)
+    small.REFERENCE_CACHE = 2  # full: what it has is kept, the rest computed each time
+    for _ in range(2):
+        assert np.array_equal(small.segment_stats(HYPS, refs),
+                              np.asarray(BLEU()._extract_corpus_statistics(HYPS, [REF_A, REF_B])))
+    assert list(small._references) == refs[:2]
     chunks = list(metric.iter_segment_stats(HYPS, refs, chunk_size=4))
     assert [start for start, _ in chunks] == [0, 4]
     assert np.array_equal(np.vstack([rows for _, rows in chunks]), metric.segment_stats(HYPS, refs))
