@@ -232,15 +232,19 @@ class Runner:
         from evals.metrics.flags import flags_signature
         from evals.store import cache_key
 
-        targets = sorted({segs[0].tgt_lang for segs in state.corpora.values() if segs})
+        from evals.scoring.metrics import n_refs_of
+
+        targets = sorted({(segs[0].tgt_lang, n_refs_of(s.references for s in segs))
+                          for segs in state.corpora.values() if segs})
         metric_states = []
         for ref in suite.metrics:
-            for tgt_lang in targets:
+            for tgt_lang, n_refs in targets:
                 try:
-                    metric_state = state.metrics.get(ref.name, ref.options, tgt_lang)[0].signature()
+                    metric_state = state.metrics.get(ref.name, ref.options, tgt_lang, n_refs)[0].signature()
                 except Unavailable as error:
                     metric_state = f"unavailable: {error}"
-                metric_states.append([ref.name, tgt_lang, metric_state])
+                # One reference: the entry it always was, so earlier runs stay reusable.
+                metric_states.append([ref.name, tgt_lang, metric_state] + ([n_refs] if n_refs != 1 else []))
         return cache_key({
             "input_key": INPUT_KEY_VERSION,
             "suite": suite.to_json(),
@@ -403,6 +407,7 @@ class Runner:
         from evals.executors import MetricJob
         from evals.metrics.base import check_finite, score_levels
         from evals.scoring.intervals import system_interval
+        from evals.scoring.metrics import n_refs_of
 
         for corpus, segments in state.corpora.items():
             found = hypotheses.get(corpus) or []
@@ -410,7 +415,8 @@ class Runner:
             if not translated:
                 continue
             try:
-                metric, options = state.metrics.get(ref.name, ref.options, translated[0][0].tgt_lang)
+                metric, options = state.metrics.get(ref.name, ref.options, translated[0][0].tgt_lang,
+                                                    n_refs_of(s.references for s in segments))
             except Unavailable as error:
                 self._notice(state, f"{ref.name}: not available, skipped ({error})")
                 return
@@ -454,7 +460,7 @@ class Runner:
 
         signature = metric.signature()
         texts = statistics_texts(metric, signature, [s.source for s, _ in usable], [h for _, h in usable],
-                                 [s.reference for s, _ in usable], [s.doc_id for s, _ in usable])
+                                 [s.references for s, _ in usable], [s.doc_id for s, _ in usable])
         keys = texts.keys
         stats, missing = cached_statistics(self.store, metric, keys, self.score_batch)
         state.result.stats.scores_cached += len(usable) - len(missing)

@@ -356,3 +356,45 @@ def test_serve_gives_the_same_pages_live_and_read_only(site, watched):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def two_reference_site(tmp_path_factory):
+    """A run of a corpus whose segments carry two references (one of them markup), and its site."""
+    folder = tmp_path_factory.mktemp("references")
+    rows = [json.loads(line) for line in
+            (REPO / "corpora" / "paired.zh-Hans.jsonl").read_text(encoding="utf-8").splitlines()[:5]]
+    corpus, hyps = folder / "two-refs.jsonl", folder / "model.jsonl"
+    with corpus.open("w", encoding="utf-8") as out:
+        for i, row in enumerate(rows):
+            second = f"{XSS} second reference {i}" if i == 0 else f"Second reference number {i}."
+            row = {k: v for k, v in row.items() if k != "reference"} | {"references": [row["reference"], second]}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    hyps.write_text("".join(json.dumps({"seg_id": r["seg_id"], "hypothesis": r["reference"]}, ensure_ascii=False)
+                            + "\n" for r in rows), encoding="utf-8")
+    suite = folder / "suite.yaml"
+    suite.write_text(f"name: refs\ncorpora: [{json.dumps(str(corpus))}]\nsystems: [{json.dumps(f'file:{hyps}')}]\n"
+                     "metrics: [chrf]\n", encoding="utf-8")
+    db, out = folder / "store.db", folder / "site"
+    _mteval("run", str(suite), "--db", str(db), "-q", "--format", "csv")
+    _mteval("dashboard", "--db", str(db), "--out", str(out))
+    return {"url": (out / "index.html").as_uri(), "rows": rows}
+
+
+def test_segment_explorer_shows_every_reference_as_text(two_reference_site, watched):
+    site = two_reference_site
+    first = site["rows"][0]
+    watched.open(f"{site['url']}#/segments?run=1&seg={first['seg_id']}")
+    page = watched.page
+    refs = page.locator("article.seg.target .seg-ref")
+    assert refs.count() == 2
+    assert _column(page, "article.seg.target .seg-ref .lbl") == ["Reference A", "Reference B"]
+    texts = _column(page, "article.seg.target .seg-ref .text")
+    assert texts == [first["reference"], f"{XSS} second reference 0"]
+    assert page.locator("#main img").count() == 0
+    page.fill("#seg-search", "second reference number 3")  # the search looks in every reference
+    _until(page, "document.querySelectorAll('#seg-list article.seg').length === 1")
+    assert "Second reference number 3." in _column(page, "#seg-list .seg-ref .text")
+    watched.shot("segments-two-references")
+    time.sleep(0.2)
+    assert watched.dialogs == [] and watched.errors == []

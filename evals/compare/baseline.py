@@ -7,9 +7,11 @@ against it without the database that produced it:
 
 - the system-level score of every (corpus, metric), its confidence interval
   and the metric signature (a candidate scored differently is refused);
-- per segment: id, document, sha256 of the source and of the reference (so
-  the candidate is checked to be on the *same* segments without storing the
-  texts), the translation flags (for "no segment newly untranslated"), the
+- per segment: id, document, sha256 of the source and of the reference --
+  of the JSON list of its references when it has several
+  (``sides.references_hash``), so a candidate scored against other
+  references, or another number of them, is refused (so the candidate is
+  checked to be on the *same* segments without storing the texts), the translation flags (for "no segment newly untranslated"), the
   segment score and the **sufficient statistics** (for paired resampling);
 - optionally the hypotheses, so a report can show old and new output side by
   side (``--no-hypotheses`` leaves them out).

@@ -24,6 +24,7 @@ from evals.compare.sides import (
     check_names,
     describe_signature_difference,
     missing_value,
+    references_hash,
     text_hash,
 )
 from evals.errors import InputError, UsageError, did_you_mean
@@ -111,7 +112,7 @@ def load_run_system(
     """
     import numpy as np
 
-    from evals.scoring import metric_for, statistics_texts
+    from evals.scoring import metric_for, n_refs_of, statistics_texts
     from evals.scoring.statistics import cached_statistics
 
     if frames is None or frames.run_id != store.resolve_run(run):
@@ -128,10 +129,11 @@ def load_run_system(
         if row.corpus not in data:
             continue
         reference = None if missing_value(row.reference) else row.reference
+        references = tuple(row.references)
         record = SegmentRecord(
             corpus=row.corpus, seg_id=row.seg_id, doc_id=row.doc_id, source_hash=text_hash(row.source),
-            reference_hash=text_hash(reference), flags=tuple(row.flags), source=row.source,
-            reference=reference, hypothesis=row.hypothesis,
+            reference_hash=references_hash(references), flags=tuple(row.flags), source=row.source,
+            reference=reference, hypothesis=row.hypothesis, references=references,
         )
         records[int(row.segment_id)] = record
         data[row.corpus].segments[row.seg_id] = record
@@ -145,7 +147,7 @@ def load_run_system(
         (r.metric, r.corpus): r for r in scores[scores["level"] == "system"].itertuples(index=False)
     }
     options_of = _suite_metric_options(info)
-    built: dict[tuple[str, str], "Metric"] = {}
+    built: dict[tuple[str, str, int], "Metric"] = {}
     for (metric_name, corpus), group in segment_rows.groupby(["metric", "corpus"], sort=False):
         if metric_name not in chosen:
             continue
@@ -157,12 +159,14 @@ def load_run_system(
         rows_of = [records[int(s)] for s in group["segment_id"]]
         target_lang = _target_lang(store, corpus, frame)
         options = options_of.get(metric_name, {})
-        if (metric_name, target_lang) not in built:
-            built[(metric_name, target_lang)] = metric_for(metric_name, options, target_lang)[0]
-        metric = built[(metric_name, target_lang)]
+        n_refs = n_refs_of(r.references for r in data[corpus].segments.values())
+        if (metric_name, target_lang, n_refs) not in built:
+            built[(metric_name, target_lang, n_refs)] = metric_for(metric_name, options, target_lang,
+                                                                   n_refs=n_refs)[0]
+        metric = built[(metric_name, target_lang, n_refs)]
         # The texts and keys the runner cached the statistics under (document context included).
         texts = statistics_texts(metric, signature, [r.source for r in rows_of], [r.hypothesis for r in rows_of],
-                                 [r.reference for r in rows_of], [r.doc_id for r in rows_of])
+                                 [r.references for r in rows_of], [r.doc_id for r in rows_of])
         stats, missing = cached_statistics(store, metric, texts.keys)
         # Pooling cached rows needs only the metric's arithmetic, which the suite's options fix (a
         # run stored on a GPU is still comparable on a CPU); recomputing missing rows needs the very

@@ -7,6 +7,7 @@ imports upward.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,22 @@ def text_hash(text: str | None) -> str | None:
     return None if text is None else hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def references_hash(references: Sequence[str]) -> str | None:
+    """What identifies a segment's references in records and baseline files (``reference_sha256``).
+
+    None without a reference; one reference: ``text_hash`` of it, as before
+    several references existed (older baseline files keep matching); several:
+    sha256 of their JSON list, in order, so other texts or another count never
+    match.
+    """
+    references = list(references)
+    if not references:
+        return None
+    if len(references) == 1:
+        return text_hash(references[0])
+    return text_hash(json.dumps(references, ensure_ascii=False))
+
+
 @dataclass(frozen=True)
 class SegmentRecord:
     """One translated segment of a side; texts may be absent (baseline files keep hashes)."""
@@ -39,6 +56,8 @@ class SegmentRecord:
     source: str | None = None
     reference: str | None = None
     hypothesis: str | None = None
+    #: Every reference (``reference`` is the first); empty where texts are absent or there is none.
+    references: tuple[str, ...] = ()
 
 
 @dataclass

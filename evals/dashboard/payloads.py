@@ -10,7 +10,7 @@ opening it stays fast on big runs:
 * ``significance`` — one run's significance matrices (paired tests: the slow
   part, computed only when asked for), built from a ``RunData`` by
   ``evals.dashboard.significance``;
-* ``segments`` — one run's segments (source, reference, document, script);
+* ``segments`` — one run's segments (source, references, document, script);
 * ``system`` — one system's hypotheses, flags and segment scores, aligned
   index-for-index with the segments chunk, loaded only when the segment
   explorer shows that system.
@@ -77,7 +77,7 @@ class RunData:
         import pandas as pd
 
         frame = self.translations
-        columns = ["segment_id", "corpus", "doc_id", "seg_id", "para", "source", "reference"]
+        columns = ["segment_id", "corpus", "doc_id", "seg_id", "para", "source", "reference", "references"]
         table = frame[columns].drop_duplicates("segment_id") if not frame.empty else pd.DataFrame(columns=columns)
         scripts = _segment_scripts(self.store, table["segment_id"].tolist())
         table = table.assign(script=[scripts.get(int(s), "") for s in table["segment_id"]])
@@ -155,6 +155,7 @@ class RunData:
             "id": table["seg_id"].tolist(),
             "src": table["source"].tolist(),
             "ref": [None if _is_missing(r) else r for r in table["reference"]],
+            **_more_references(table["references"]),
         }
 
     def system_payload(self, system_id: int) -> dict[str, Any]:
@@ -495,3 +496,10 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
     }
 
 
+def _more_references(references: Any) -> dict[str, Any]:
+    """``more_refs``: each segment's 2nd, 3rd… references (``ref`` has the first), only when some segment has them.
+
+    Left out otherwise, so single-reference payloads stay what they were.
+    """
+    more = [list(refs[1:]) if len(refs) > 1 else None for refs in references]
+    return {"more_refs": more} if any(more) else {}

@@ -123,13 +123,14 @@ def metric_class(name: str) -> "type[Metric]":
     return _METRICS.load(key)
 
 
-def build_metric(name: str, options: Mapping[str, Any], *, target_lang: str, jobs: int | None = None) -> "Metric":
+def build_metric(name: str, options: Mapping[str, Any], *, target_lang: str, jobs: int | None = None,
+                 n_refs: int = 1) -> "Metric":
     """The metric ``name`` with ``options`` for outputs in ``target_lang``, as every caller builds it.
 
-    The metric's own ``configure`` adds what depends on the target language
-    and the worker count, so runner, comparisons and executors agree.
+    The metric's own ``configure`` adds what depends on the target language,
+    the worker count and the references per segment (``n_refs``), so runner, comparisons and executors agree.
     """
-    configured = metric_class(name).configure(dict(options), target_lang=target_lang, jobs=jobs)
+    configured = metric_class(name).configure(dict(options), target_lang=target_lang, jobs=jobs, n_refs=n_refs)
     return get_metric(name, **configured)
 
 

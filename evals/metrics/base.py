@@ -33,6 +33,30 @@ Rows are cached in a database as JSON: ``Metric.stats_to_json`` turns a row
 into a plain list of Python ``int``/``float`` and ``Metric.stats_from_json``
 validates such a list and turns it back into a row of the right dtype.
 
+References
+----------
+A segment may have several references (``Segment.references``). Every
+``refs`` argument below is one item per segment, and an item is either
+
+- a string: the segment's one reference (what single-reference callers have
+  always passed), or
+- a tuple of strings: all of the segment's references, in order (one or more);
+  a list is taken as the same tuple (what JSON gives back, e.g. from a Ray
+  worker).
+
+``reference_tuples`` turns either form into tuples and is the one check of it.
+How several references are used is the metric's: sacrebleu's metrics take
+them all at once (BLEU counts clipped n-gram matches against the maximum count
+over the references and the closest reference length, chrF keeps the best
+reference per segment, TER the fewest edits), COMET scores against each and
+averages. A metric is built for a *number* of references
+(``Metric.configure(..., n_refs=)``), known from the corpus before anything
+is scored, because its signature records it (``nrefs:2``): a cache or a
+baseline made with one reference never matches a run with two. A corpus whose
+segments have different numbers of references is built with
+``n_refs=VARIABLE_REFS`` (sacrebleu's convention: ``nrefs:var``), and each
+segment is then scored against the references it has.
+
 Signatures
 ----------
 ``Metric.signature()`` identifies everything that determines the statistics
@@ -46,7 +70,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -56,6 +80,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 LEVELS = ("segment", "document", "system")
+#: ``n_refs`` of a corpus whose segments have different numbers of references (sacrebleu's ``-1``: ``nrefs:var``).
+VARIABLE_REFS = -1
 
 
 @dataclass(frozen=True)
@@ -103,11 +129,14 @@ class Metric(ABC):
     segment_ranking: ClassVar[int] = 0
 
     @classmethod
-    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None,
+                  n_refs: int = 1) -> dict[str, Any]:
         """The options to build this metric with for outputs in ``target_lang``.
 
         A capability of the plugin: lexical metrics tokenise by target
-        language, TER parallelises over ``jobs`` workers. Callers pass every
+        language, TER parallelises over ``jobs`` workers, reference-based
+        metrics record ``n_refs`` (the corpus's number of references per
+        segment, or ``VARIABLE_REFS``) in their signature. Callers pass every
         metric the same arguments; the default changes nothing.
         """
         return dict(options)
@@ -125,13 +154,14 @@ class Metric(ABC):
     def segment_stats(
         self,
         hyps: Sequence[str],
-        refs: Sequence[str] | None,
+        refs: Sequence[str | tuple[str, ...]] | None,
         *,
         sources: Sequence[str] | None = None,
     ) -> np.ndarray:
         """Per-segment sufficient statistics, shape ``(len(hyps), n_stats)``.
 
-        ``sources`` is accepted by every metric so callers can pass it
+        ``refs[i]`` is segment ``i``'s reference or tuple of references (see
+        "References" in the module docstring). ``sources`` is accepted by every metric so callers can pass it
         uniformly; only metrics with ``needs_source`` use it.
         """
 
@@ -149,9 +179,9 @@ class Metric(ABC):
         self,
         sources: Sequence[str],
         hyps: Sequence[str],
-        refs: Sequence[str] | None,
+        refs: Sequence[str | tuple[str, ...]] | None,
         doc_ids: Sequence[str],
-    ) -> tuple[list[str], list[str], list[str] | None]:
+    ) -> tuple[list[str], list[str], list[Any] | None]:
         """The texts a segment is scored (and cached) on: with document context where ``doc_context``."""
         return list(sources), list(hyps), None if refs is None else list(refs)
 
@@ -273,6 +303,38 @@ class Metric(ABC):
                     f"{self.name}: cached statistic {value!r} is not {kind}", field="stats"
                 )
         return np.asarray(obj, dtype=self.stats_dtype)
+
+
+def reference_tuples(metric: str, refs: Sequence[Any], n: int | None = None) -> list[tuple[str, ...]]:
+    """Every segment's references as a non-empty tuple of strings (see "References" above), or an InputError.
+
+    ``n`` is the number of hypotheses the references must match.
+    """
+    if isinstance(refs, str) or not isinstance(refs, Sequence):
+        raise InputError(f"{metric}: reference segments must be a list of strings", field="reference")
+    if n is not None and len(refs) != n:
+        raise InputError(f"{metric}: {n} hypotheses but {len(refs)} references", field="reference")
+    out: list[tuple[str, ...]] = []
+    for index, item in enumerate(refs):
+        item = (item,) if isinstance(item, str) else tuple(item) if isinstance(item, list) else item
+        if not isinstance(item, tuple) or not item or not all(isinstance(r, str) for r in item):
+            raise InputError(
+                f"{metric}: reference {index + 1} is {type(item).__name__}, not a string or a "
+                "non-empty tuple of strings", field="reference")
+        out.append(item)
+    return out
+
+
+def references_count(counts: Iterable[int]) -> int:
+    """``n_refs`` for segments with these numbers of references: the common count, else ``VARIABLE_REFS``.
+
+    Segments without a reference (count 0) are not scored by reference-based
+    metrics and do not count; no segment with one gives 1.
+    """
+    found = {count for count in counts if count}
+    if len(found) > 1:
+        return VARIABLE_REFS
+    return found.pop() if found else 1
 
 
 def pool_stats(stats: np.ndarray) -> np.ndarray:

@@ -96,6 +96,18 @@ or ``sha256:`` of a local checkpoint file), the encoder, the model class, the
 unbabel-comet version, precision, device, batch size, token budget and the
 document-context setting, so a cached score is reused only under the same
 conditions.
+
+Several references
+------------------
+A segment with several references is scored against each of them and its
+score is the **mean over its references** -- what COMET's authors advise
+(Unbabel/COMET issues #20 and #140: "a simple average is what works best",
+from their WMT20 experiments; COMET itself takes one reference per input). The
+truncation flag is set when any of those inputs was truncated, and xCOMET's
+error spans are those against the first reference. A metric built for more
+than one reference (``n_refs``) adds ``|nrefs:N|refs:mean`` to its signature
+(``nrefs:var`` for a corpus of mixed counts); a single-reference signature is
+unchanged, so existing caches stay valid.
 """
 
 from __future__ import annotations
@@ -110,7 +122,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import InputError, Unavailable, did_you_mean
-from evals.metrics.base import Metric
+from evals.metrics.base import VARIABLE_REFS, Metric, reference_tuples
 from evals.metrics.options import bool_option as _bool
 from evals.metrics.options import positive_int as _positive_int
 
@@ -299,6 +311,7 @@ class Comet(Metric):
         doc_context: bool = False,
         context_sentences: int = 2,
         revision: str | None = None,
+        n_refs: int = 1,
     ) -> None:
         if not (_installed("comet") and _installed("torch")):
             raise Unavailable(f"{self.name} needs unbabel-comet and torch, which are not installed",
@@ -314,6 +327,10 @@ class Comet(Metric):
             revision = _text(revision, "revision")
         self.checkpoint = resolve_checkpoint(spec, revision)
         self._check_model_kind()
+        if isinstance(n_refs, bool) or not isinstance(n_refs, int) or (n_refs < 1 and n_refs != VARIABLE_REFS):
+            raise InputError(f"must be a number of references >= 1, or {VARIABLE_REFS} for a varying number, "
+                             f"got {n_refs!r}", field="n_refs")
+        self.n_refs = n_refs if self.needs_reference else 1
         self._scorer: Any = None
         self._signature: str | None = None
         self._resolved: tuple[str, str] | None = None
@@ -344,6 +361,16 @@ class Comet(Metric):
                                  f"{self.checkpoint.hparams.get('encoder_model')!r}", field="doc_context")
 
     # -- identity ---------------------------------------------------------------------------
+
+    @classmethod
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None,
+                  n_refs: int = 1) -> dict[str, Any]:
+        """A reference-based COMET records the corpus's references per segment (``n_refs``) when not 1."""
+        options = dict(options)
+        options.pop("n_refs", None)
+        if n_refs != 1 and not cls.reference_free:
+            options["n_refs"] = n_refs
+        return options
 
     @property
     def n_stats(self) -> int:
@@ -380,7 +407,8 @@ class Comet(Metric):
                 f"unbabel-comet:{metadata.version('unbabel-comet')}", f"prec:{precision}",
                 f"device:{device.split(':')[0]}", f"bs:{self.batch_size}", f"tok:{self.token_budget}",
                 f"ctx:{context}", "level:mean",
-            ])
+            ] + ([f"nrefs:{'var' if self.n_refs == VARIABLE_REFS else self.n_refs}", "refs:mean"]
+                 if self.n_refs != 1 else []))
         return self._signature
 
     # -- scoring ----------------------------------------------------------------------------
@@ -414,14 +442,35 @@ class Comet(Metric):
         srcs = _strings(sources, "source", self.name, n) if self.needs_source else None
         if self.needs_source and srcs is None:
             raise InputError(f"{self.name} needs sources", field="source")
-        references = _strings(refs, "reference", self.name, n) if self.needs_reference else None
-        if self.needs_reference and references is None:
+        if self.needs_reference and refs is None:
             raise InputError(f"{self.name} needs references", field="reference")
+        references = self._reference_tuples(refs, n) if self.needs_reference else None
         if n == 0:
             return np.zeros((0, self.n_stats), dtype=self.stats_dtype)
-        scores, truncated = self.scorer.score(srcs, hyps, references)
-        return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(n),
-                                np.asarray(truncated, dtype=np.float64)])
+        if references is None or all(len(item) == 1 for item in references):
+            scores, truncated = self.scorer.score(srcs, hyps, None if references is None else
+                                                  [item[0] for item in references])
+            return np.column_stack([np.asarray(scores, dtype=np.float64), np.ones(n),
+                                    np.asarray(truncated, dtype=np.float64)])
+        # Each (source, hypothesis, reference k) is one model input; the scorer deduplicates them.
+        owner = [i for i, item in enumerate(references) for _ in item]
+        scores, truncated = self.scorer.score(None if srcs is None else [srcs[i] for i in owner],
+                                              [hyps[i] for i in owner], [r for item in references for r in item])
+        total, cut = np.zeros(n), np.zeros(n)
+        np.add.at(total, owner, np.asarray(scores, dtype=np.float64))
+        np.maximum.at(cut, owner, np.asarray(truncated, dtype=np.float64))
+        counts = np.asarray([len(item) for item in references], dtype=np.float64)
+        return np.column_stack([total / counts, np.ones(n), cut])
+
+    def _reference_tuples(self, refs: Sequence[Any], n: int) -> list[tuple[str, ...]]:
+        """Each segment's references (see ``evals.metrics.base``), as many as the signature says."""
+        references = reference_tuples(self.name, refs, n)
+        if self.n_refs != VARIABLE_REFS:
+            for index, item in enumerate(references):
+                if len(item) != self.n_refs:
+                    raise InputError(f"{self.name}: segment {index + 1} has {len(item)} references, but the "
+                                     f"metric was built for {self.n_refs}", field="reference")
+        return references
 
     def _score_pooled(self, pooled: np.ndarray) -> float:
         return float(pooled[0] / pooled[1])
@@ -458,17 +507,22 @@ class Comet(Metric):
             raise InputError(f"{self.name}: got {len(doc_ids)} document ids for {len(hyps)} segments",
                              field="doc_id")
         separator = f" {SEPARATORS[str(self.checkpoint.hparams.get('encoder_model'))]} "
-        hyp_context = refs if refs is not None else hyps
+        # Reference k of a segment gets reference k of the earlier ones (their first when they have fewer).
+        tuples = None if refs is None else reference_tuples(self.name, refs, len(hyps))
+        hyp_context = [item[0] for item in tuples] if tuples is not None else hyps
         earlier: dict[str, list[int]] = {}
         out_src, out_hyp, out_ref = [], [], []
         for index, doc_id in enumerate(doc_ids):
             previous = earlier.setdefault(doc_id, [])[-self.context_sentences:]
             out_src.append(separator.join([sources[i] for i in previous] + [sources[index]]))
             out_hyp.append(separator.join([hyp_context[i] for i in previous] + [hyps[index]]))
-            if refs is not None:
-                out_ref.append(separator.join([refs[i] for i in previous] + [refs[index]]))
+            if tuples is not None:
+                with_context = tuple(
+                    separator.join([tuples[i][k] if k < len(tuples[i]) else tuples[i][0] for i in previous] + [ref])
+                    for k, ref in enumerate(tuples[index]))
+                out_ref.append(with_context[0] if len(with_context) == 1 else with_context)
             earlier[doc_id].append(index)
-        return out_src, out_hyp, (out_ref if refs is not None else None)
+        return out_src, out_hyp, (out_ref if tuples is not None else None)
 
     def segment_details(
         self,
@@ -484,7 +538,8 @@ class Comet(Metric):
         if self._scorer is None or not self._scorer.has_spans:
             return None
         srcs = list(sources) if self.needs_source and sources is not None else None
-        references = list(refs) if self.needs_reference and refs is not None else None
+        references = ([item[0] for item in reference_tuples(self.name, refs, len(hyps))]
+                      if self.needs_reference and refs is not None else None)
         spans = self._scorer.error_spans(srcs, list(hyps), references)
         return [None if s is None else {"error_spans": s} for s in spans]
 

@@ -15,7 +15,11 @@ Levels, and how they match the sacrebleu command line:
 
 - system and document scores equal ``sacrebleu REF -i HYP -m bleu chrf ter``
   (``--chrf-word-order 2`` for chrF++) on the same lines, and sacrebleu's
-  Python ``corpus_score``;
+  Python ``corpus_score``; with several references per segment, ``sacrebleu
+  REF1 REF2 -i HYP`` (``nrefs:2`` in the signature; ``nrefs:var`` when the
+  segments of a corpus have different numbers, each scored against the
+  references it has, as sacrebleu's Python API does with ``None`` for a
+  missing reference);
 - segment scores equal ``sacrebleu REF -i HYP -m METRIC --sentence-level``.
   For BLEU that means **effective order** (the CLI switches it on in
   sentence-level mode, ``eff:yes``), while corpus-level BLEU keeps the
@@ -37,8 +41,11 @@ order. Each segment's row depends only on that segment, so results are
 identical for every ``n_jobs``/``chunk_size``. Inputs shorter than
 ``min_parallel_segments`` (default per metric, ``MIN_PARALLEL_SEGMENTS``) are
 processed in-process so that small calls do not pay for starting workers.
-Workers come from ``concurrent.futures.ProcessPoolExecutor`` with the
-platform's default start method, one pool per call.
+References are extracted once per metric instance and kept (see
+``SacrebleuMetric``); where the platform's default start method is ``fork``,
+each call forks ``n_jobs`` children that inherit those extracted references
+(one slice each), elsewhere a ``ProcessPoolExecutor`` of the default start
+method extracts ``chunk_size`` pieces from the texts.
 
 Target language (``target_lang``, "en" or "zh") picks sacrebleu's tokenisation:
 BLEU uses ``13a`` for English and ``zh`` for Chinese; TER turns on tercom's
@@ -49,12 +56,12 @@ sentence is a single "word"); chrF works on characters and ignores it. See
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from sacrebleu.metrics.base import Metric as _SacreMetric
@@ -64,7 +71,7 @@ from sacrebleu.metrics.chrf import CHRF as _SacreCHRF
 from sacrebleu.metrics.ter import TER as _SacreTER
 
 from evals.errors import InputError, did_you_mean
-from evals.metrics.base import LEVELS, Metric, pool_stats
+from evals.metrics.base import LEVELS, VARIABLE_REFS, Metric, pool_stats, reference_tuples
 from evals.metrics.options import bool_option as _bool
 from evals.metrics.options import non_negative_int as _non_negative_int
 from evals.metrics.options import positive_int as _positive_int
@@ -87,19 +94,125 @@ _CHUNKS_PER_JOB = 4
 _SACREBLEU_CALL = 200
 
 
-def _extract_rows(
-    sacre_metric: _SacreMetric, hyps: Sequence[str], refs: Sequence[str]
-) -> list[list[int | float]]:
-    """sacrebleu's statistics for each (hypothesis, reference) pair.
+def _reference_info(sacre_metric: _SacreMetric, refs: tuple[str, ...]) -> Any:
+    """What sacrebleu's ``_cache_references`` keeps of one segment's references (n-gram counts, lengths)."""
+    return sacre_metric._extract_reference_info([sacre_metric._preprocess_segment(ref) for ref in refs])
 
-    Module-level so worker processes can unpickle it. Rows depend only on
+
+def _rows_from_infos(sacre_metric: _SacreMetric, hyps: Sequence[str], infos: Sequence[Any]) -> list[list[int | float]]:
+    """The loop of sacrebleu's ``_extract_corpus_statistics`` over already extracted reference infos.
+
+    Its one other step, the "tokenized period" warning, is off in every metric
+    here (``force``).
+    """
+    preprocess, compute = sacre_metric._preprocess_segment, sacre_metric._compute_segment_statistics
+    return [compute(preprocess(hyp), info) for hyp, info in zip(hyps, infos)]
+
+
+def _extract_rows(
+    sacre_metric: _SacreMetric, hyps: Sequence[str], refs: Sequence[tuple[str, ...]]
+) -> list[list[int | float]]:
+    """sacrebleu's statistics for each hypothesis and its references, from the texts.
+
+    Module-level so worker processes that do not share the parent's reference
+    cache (platforms without ``fork``) can unpickle it. Rows depend only on
     their own segment, so splitting the call changes no value.
     """
     rows: list[list[int | float]] = []
     for start in range(0, len(hyps), _SACREBLEU_CALL):
         end = start + _SACREBLEU_CALL
-        rows += sacre_metric._extract_corpus_statistics(hyps[start:end], [refs[start:end]])
+        infos = [_reference_info(sacre_metric, item) for item in refs[start:end]]
+        rows += _rows_from_infos(sacre_metric, hyps[start:end], infos)
     return rows
+
+
+def _send_rows(send: Any, sacre_metric: _SacreMetric, hyps: Sequence[str], infos: Sequence[Any]) -> None:
+    """A forked worker: its slice's rows (or the error) back through ``send``."""
+    try:
+        message: tuple[bool, Any] = (True, _rows_from_infos(sacre_metric, hyps, infos))
+    except Exception as error:  # handed to the parent, which raises it
+        message = (False, error)
+    with contextlib.suppress(OSError):  # the parent stopped listening: nothing to report to
+        send.send(message)
+    send.close()
+
+
+class _Rows:
+    """Rows extracted in-process: ready at once."""
+
+    def __init__(self, rows: list[list[int | float]]) -> None:
+        self._rows = rows
+
+    def result(self) -> list[list[int | float]]:
+        return self._rows
+
+    def close(self) -> None:
+        pass
+
+
+class _ForkedRows:
+    """Rows being extracted by forked children, one contiguous slice each.
+
+    Forked, the children inherit the parent's reference infos instead of
+    receiving them pickled (pickling chrF's n-gram counters costs as much as
+    extracting them again); only the rows, short lists of numbers, come back.
+    """
+
+    def __init__(self, context: Any, sacre_metric: _SacreMetric, hyps: Sequence[str], infos: Sequence[Any],
+                 n_jobs: int) -> None:
+        size = math.ceil(len(hyps) / n_jobs)
+        self._children: list[tuple[Any, Any]] = []
+        for start in range(0, len(hyps), size):
+            receive, send = context.Pipe(duplex=False)
+            child = context.Process(target=_send_rows, daemon=True,
+                                    args=(send, sacre_metric, hyps[start:start + size], infos[start:start + size]))
+            child.start()
+            send.close()
+            self._children.append((child, receive))
+
+    def result(self) -> list[list[int | float]]:
+        rows: list[list[int | float]] = []
+        try:
+            for child, receive in self._children:
+                try:
+                    ok, payload = receive.recv()
+                except EOFError:
+                    raise RuntimeError(f"a statistics worker exited with code {child.join() or child.exitcode}") \
+                        from None
+                if not ok:
+                    raise payload
+                rows += payload
+        finally:
+            self.close()
+        return rows
+
+    def close(self) -> None:
+        for child, receive in self._children:
+            receive.close()
+            if child.is_alive():
+                child.terminate()
+            child.join()
+        self._children = []
+
+
+class _PooledRows:
+    """Rows being extracted in a process pool from the texts (platforms without ``fork``)."""
+
+    def __init__(self, sacre_metric: _SacreMetric, hyps: Sequence[str], refs: Sequence[tuple[str, ...]],
+                 n_jobs: int, size: int) -> None:
+        starts = range(0, len(hyps), size)
+        self._pool = ProcessPoolExecutor(max_workers=min(n_jobs, len(starts)))
+        self._futures = [self._pool.submit(_extract_rows, sacre_metric, hyps[start:start + size],
+                                           refs[start:start + size]) for start in starts]
+
+    def result(self) -> list[list[int | float]]:
+        try:
+            return [row for future in self._futures for row in future.result()]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(cancel_futures=True)
 
 
 class SacrebleuMetric(Metric):
@@ -108,6 +221,24 @@ class SacrebleuMetric(Metric):
     The two sacrebleu objects differ only where sacrebleu's CLI makes
     sentence-level scoring differ (BLEU's effective order); statistics always
     come from the corpus object.
+
+    **References are extracted once per metric instance.** What sacrebleu
+    derives from a segment's references (their n-gram counts and lengths, as
+    its ``_cache_references`` does when a metric is built with
+    ``references=``) is kept, keyed by the segment's reference texts, for the
+    first ``REFERENCE_CACHE`` segments it sees. A run builds one metric and
+    scores every system with it: the first system pays for the references,
+    every later one only for its hypotheses. The key is the exact tuple of
+    reference texts, so segments with other references never share an entry,
+    and the rows are those of ``_extract_corpus_statistics`` on the same texts.
+
+    Full, the cache keeps what it has rather than evicting: systems go over
+    the corpora in the same order one after another, so on corpora larger
+    than the cache a least-recently-used policy would evict every entry
+    before its next use, while keeping the first ones serves them to every
+    system. Measured on WMT22 zh-en with two references, an entry takes about
+    25 KB for BLEU and 90 KB for chrF (n-gram counters of six character
+    orders), so a full cache holds about 0.1 and 0.45 GB.
     """
 
     # Below this many segments, extraction stays in-process: starting and
@@ -115,6 +246,8 @@ class SacrebleuMetric(Metric):
     # (measured on a 2-core machine; subclasses set their own, cheaper metrics
     # need more segments).
     MIN_PARALLEL_SEGMENTS = 200
+    #: Segments whose reference infos are kept (the first ones seen); WMT and FLORES test sets have ~1,000-2,000.
+    REFERENCE_CACHE = 5_000
     #: Statistics are extracted in ``n_jobs`` worker processes (see the module docstring).
     jobs_option = "n_jobs"
 
@@ -127,11 +260,13 @@ class SacrebleuMetric(Metric):
         n_jobs: int | None,
         chunk_size: int | None,
         min_parallel_segments: int | None,
+        n_refs: int = 1,
     ) -> None:
-        # Our API is single-reference; sacrebleu learns this from its first
-        # reference pass, but signatures must be available before any scoring.
+        # sacrebleu learns the number of references from its first reference pass, but signatures
+        # must be available before any scoring: the corpus tells (``configure``'s ``n_refs``).
+        self.n_refs = _n_refs(n_refs)
         for sacre_metric in (corpus, sentence):
-            sacre_metric.num_refs = 1
+            sacre_metric.num_refs = self.n_refs
         self._corpus = corpus
         self._sentence = sentence
         self.target_lang = target_lang
@@ -142,16 +277,29 @@ class SacrebleuMetric(Metric):
         self.min_parallel_segments = _non_negative_int(
             min_parallel_segments, "min_parallel_segments"
         )
+        self._references: dict[tuple[str, ...], Any] = {}
 
     @classmethod
-    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
-        """Tokenisation follows the target language (``13a`` for English, ``zh`` for Chinese)."""
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None,
+                  n_refs: int = 1) -> dict[str, Any]:
+        """Tokenisation follows the target language (``13a`` for English, ``zh`` for Chinese).
+
+        ``n_refs`` (the corpus's references per segment) is an option only
+        when it is not 1, so single-reference options stay what they were.
+        """
         options = dict(options)
         options.setdefault("target_lang", target_lang)
+        options.pop("n_refs", None)
+        if n_refs != 1:
+            options["n_refs"] = n_refs
         return options
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.signature()}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the reference cache: a copy elsewhere rebuilds what it needs."""
+        return {**self.__dict__, "_references": {}}
 
     # -- signatures ---------------------------------------------------------
 
@@ -179,76 +327,86 @@ class SacrebleuMetric(Metric):
     def segment_stats(
         self,
         hyps: Sequence[str],
-        refs: Sequence[str] | None,
+        refs: Sequence[str | tuple[str, ...]] | None,
         *,
         sources: Sequence[str] | None = None,
     ) -> np.ndarray:
-        import numpy as np
-
-        hyps, refs = _check_segments(self.name, hyps, refs)
-        if not hyps:
-            return np.empty((0, self.n_stats), dtype=self.stats_dtype)
-        rows = self._extract(hyps, refs)
-        return np.array(rows, dtype=self.stats_dtype).reshape(len(hyps), self.n_stats)
+        hyps, refs = self._check_segments(hyps, refs)
+        return self._as_array(self._start(hyps, refs).result())
 
     def iter_segment_stats(
         self,
         hyps: Sequence[str],
-        refs: Sequence[str] | None,
+        refs: Sequence[str | tuple[str, ...]] | None,
         *,
         sources: Sequence[str] | None = None,
         chunk_size: int = 5000,
     ) -> Iterator[tuple[int, np.ndarray]]:
         """``segment_stats`` in order, ``(start, rows)`` at most ``chunk_size`` at a time, streamed.
 
-        One worker pool serves the whole input and keeps a few chunks in
-        flight, so the caller stores chunk *k* while the workers extract
-        *k + 1*: on a large corpus the writes no longer wait for the
-        statistics or the other way round. Rows equal ``segment_stats``'s.
+        The workers extract chunk *k + 1* while the caller stores chunk *k*:
+        on a large corpus the writes no longer wait for the statistics or the
+        other way round. Rows equal ``segment_stats``'s.
         """
-        hyps, refs = _check_segments(self.name, hyps, refs)
+        hyps, refs = self._check_segments(hyps, refs)
         chunk_size = max(1, int(chunk_size))
-        n_jobs = self.n_jobs if len(hyps) >= self.min_parallel_segments else 1
-        if n_jobs == 1:
+        pending: deque[tuple[int, Any]] = deque()
+        try:
             for start in range(0, len(hyps), chunk_size):
-                rows = _extract_rows(self._corpus, hyps[start:start + chunk_size], refs[start:start + chunk_size])
-                yield start, self._as_array(rows)
-            return
-        size = min(chunk_size, self.chunk_size or math.ceil(len(hyps) / (n_jobs * _CHUNKS_PER_JOB)))
-        starts = iter(range(0, len(hyps), size))
-        in_flight: deque[tuple[int, Any]] = deque()
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-            def submit() -> None:
-                start = next(starts, None)
-                if start is not None:
-                    in_flight.append((start, pool.submit(_extract_rows, self._corpus, hyps[start:start + size],
-                                                         refs[start:start + size])))
+                pending.append((start, self._start(hyps[start:start + chunk_size], refs[start:start + chunk_size])))
+                if len(pending) > 1:
+                    done, handle = pending.popleft()
+                    yield done, self._as_array(handle.result())
+            while pending:
+                done, handle = pending.popleft()
+                yield done, self._as_array(handle.result())
+        finally:
+            for _, handle in pending:
+                handle.close()
 
-            for _ in range(2 * n_jobs):
-                submit()
-            while in_flight:
-                start, future = in_flight.popleft()
-                rows = future.result()
-                submit()
-                yield start, self._as_array(rows)
+    def _check_segments(self, hyps: Sequence[str], refs: Any) -> tuple[list[str], list[tuple[str, ...]]]:
+        """Hypotheses and reference tuples of equal length, each with the references the signature says."""
+        hyps, refs = _check_segments(self.name, hyps, refs)
+        if self.n_refs != VARIABLE_REFS:
+            for index, item in enumerate(refs):
+                if len(item) != self.n_refs:
+                    raise InputError(
+                        f"{self.name}: segment {index + 1} has {len(item)} references, but the metric was "
+                        f"built for {self.n_refs} (nrefs:{self.n_refs} in its signature)", field="reference",
+                        hint=f"build it with n_refs={VARIABLE_REFS} (nrefs:var) for segments with different "
+                             "numbers of references")
+        return hyps, refs
+
+    def _start(self, hyps: list[str], refs: list[tuple[str, ...]]) -> _Rows | _ForkedRows | _PooledRows:
+        """Start extracting the rows of ``hyps``: in-process, in forked children or in a pool."""
+        import multiprocessing
+
+        n_jobs = self.n_jobs if len(hyps) >= self.min_parallel_segments else 1
+        if n_jobs == 1 or len(hyps) < 2:
+            return _Rows(_rows_from_infos(self._corpus, hyps, self._reference_infos(refs)))
+        context = multiprocessing.get_context()
+        if context.get_start_method() == "fork":
+            return _ForkedRows(context, self._corpus, hyps, self._reference_infos(refs), n_jobs)
+        size = self.chunk_size or math.ceil(len(hyps) / (n_jobs * _CHUNKS_PER_JOB))
+        return _PooledRows(self._corpus, hyps, refs, n_jobs, size)
+
+    def _reference_infos(self, refs: Sequence[tuple[str, ...]]) -> list[Any]:
+        """Each segment's reference infos, from the cache or extracted (and kept) now."""
+        cache = self._references
+        infos = []
+        for item in refs:
+            info = cache.get(item)
+            if info is None:
+                info = _reference_info(self._corpus, item)
+                if len(cache) < self.REFERENCE_CACHE:
+                    cache[item] = info
+            infos.append(info)
+        return infos
 
     def _as_array(self, rows: list[list[int | float]]) -> np.ndarray:
         import numpy as np
 
         return np.array(rows, dtype=self.stats_dtype).reshape(len(rows), self.n_stats)
-
-    def _extract(self, hyps: list[str], refs: list[str]) -> list[list[int | float]]:
-        """Rows in input order, from worker processes when that pays off."""
-        n_jobs = self.n_jobs if len(hyps) >= self.min_parallel_segments else 1
-        size = self.chunk_size or math.ceil(len(hyps) / (n_jobs * _CHUNKS_PER_JOB))
-        starts = range(0, len(hyps), size)
-        if n_jobs == 1 or len(starts) == 1:
-            return _extract_rows(self._corpus, hyps, refs)
-        hyp_chunks = [hyps[start : start + size] for start in starts]
-        ref_chunks = [refs[start : start + size] for start in starts]
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(starts))) as pool:
-            parts = pool.map(_extract_rows, repeat(self._corpus), hyp_chunks, ref_chunks)
-            return [row for part in parts for row in part]
 
     # -- scores -------------------------------------------------------------
 
@@ -336,6 +494,7 @@ class BLEU(SacrebleuMetric):
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         min_parallel_segments: int | None = None,
+        n_refs: int = 1,
     ) -> None:
         target_lang = _target_lang(target_lang)
         if tokenize is None:
@@ -372,6 +531,7 @@ class BLEU(SacrebleuMetric):
             n_jobs=n_jobs,
             chunk_size=chunk_size,
             min_parallel_segments=min_parallel_segments,
+            n_refs=n_refs,
         )
 
     @property
@@ -409,6 +569,7 @@ class ChrF(SacrebleuMetric):
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         min_parallel_segments: int | None = None,
+        n_refs: int = 1,
     ) -> None:
         self.char_order = _positive_int(char_order, "char_order")
         self.word_order = _non_negative_int(word_order, "word_order")
@@ -428,6 +589,7 @@ class ChrF(SacrebleuMetric):
             n_jobs=n_jobs,
             chunk_size=chunk_size,
             min_parallel_segments=min_parallel_segments,
+            n_refs=n_refs,
         )
 
     @property
@@ -455,9 +617,10 @@ class TER(SacrebleuMetric):
     MIN_PARALLEL_SEGMENTS = 100
 
     @classmethod
-    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None) -> dict[str, Any]:
+    def configure(cls, options: dict[str, Any], *, target_lang: str, jobs: int | None = None,
+                  n_refs: int = 1) -> dict[str, Any]:
         """TER is the slow one: it takes the run's ``--jobs`` as its worker count."""
-        options = super().configure(options, target_lang=target_lang, jobs=jobs)
+        options = super().configure(options, target_lang=target_lang, jobs=jobs, n_refs=n_refs)
         if jobs:
             options.setdefault("n_jobs", jobs)
         return options
@@ -473,6 +636,7 @@ class TER(SacrebleuMetric):
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         min_parallel_segments: int | None = None,
+        n_refs: int = 1,
     ) -> None:
         target_lang = _target_lang(target_lang)
         chinese = target_lang == "zh"
@@ -491,6 +655,7 @@ class TER(SacrebleuMetric):
             n_jobs=n_jobs,
             chunk_size=chunk_size,
             min_parallel_segments=min_parallel_segments,
+            n_refs=n_refs,
         )
 
     @property
@@ -502,28 +667,29 @@ class TER(SacrebleuMetric):
 
 
 def _check_segments(
-    metric: str, hyps: Sequence[str], refs: Sequence[str] | None
-) -> tuple[list[str], list[str]]:
-    """Both sides as lists of strings of equal length, or an InputError."""
+    metric: str, hyps: Sequence[str], refs: Sequence[str | tuple[str, ...]] | None
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Hypotheses as strings and each segment's references as a tuple, of equal length, or an InputError."""
     if refs is None:
         raise InputError(f"{metric} needs references", field="reference")
-    for side, values in (("hypothesis", hyps), ("reference", refs)):
-        if isinstance(values, str) or not isinstance(values, Sequence):
+    if isinstance(hyps, str) or not isinstance(hyps, Sequence):
+        raise InputError(f"{metric}: hypothesis segments must be a list of strings", field="hypothesis")
+    refs = reference_tuples(metric, refs, len(hyps))
+    for index, value in enumerate(hyps):
+        if not isinstance(value, str):
             raise InputError(
-                f"{metric}: {side} segments must be a list of strings", field=side
+                f"{metric}: hypothesis {index + 1} is {type(value).__name__}, not a string",
+                field="hypothesis",
             )
-    if len(hyps) != len(refs):
-        raise InputError(
-            f"{metric}: {len(hyps)} hypotheses but {len(refs)} references", field="reference"
-        )
-    for side, values in (("hypothesis", hyps), ("reference", refs)):
-        for index, value in enumerate(values):
-            if not isinstance(value, str):
-                raise InputError(
-                    f"{metric}: {side} {index + 1} is {type(value).__name__}, not a string",
-                    field=side,
-                )
-    return list(hyps), list(refs)
+    return list(hyps), refs
+
+
+def _n_refs(value: Any) -> int:
+    """A number of references per segment (>= 1), or ``VARIABLE_REFS`` for a corpus of mixed counts."""
+    if isinstance(value, bool) or not isinstance(value, int) or (value < 1 and value != VARIABLE_REFS):
+        raise InputError(f"must be a number of references >= 1, or {VARIABLE_REFS} for a varying number, "
+                         f"got {value!r}", field="n_refs")
+    return value
 
 
 def _target_lang(value: Any) -> str:

@@ -14,8 +14,9 @@ comparisons read them back through it, so both agree on every key:
   language, and ``RunMetrics``, a run's metrics built once each.
 """
 
-from evals.scoring.keys import ScoringTexts, flags_key, interval_key, statistics_key, statistics_texts
-from evals.scoring.metrics import RunMetrics, metric_for
+from evals.scoring.keys import (ScoringTexts, flags_key, interval_key, key_references, statistics_key,
+                                statistics_texts)
+from evals.scoring.metrics import RunMetrics, metric_for, n_refs_of
 
-__all__ = ["RunMetrics", "ScoringTexts", "flags_key", "interval_key", "metric_for", "statistics_key",
-           "statistics_texts"]
+__all__ = ["RunMetrics", "ScoringTexts", "flags_key", "interval_key", "key_references", "metric_for", "n_refs_of",
+           "statistics_key", "statistics_texts"]

@@ -1,10 +1,12 @@
 """Every cache key of the scoring side, built in one place.
 
 * A segment's **statistics** depend on the metric signature and the texts the
-  metric sees: source, hypothesis and reference, each with its document's
-  earlier sentences prepended when the metric scores with document context
-  (``Metric.add_context``). The same sentence in two documents is then two
-  entries.
+  metric sees: source, hypothesis and every reference, each with its
+  document's earlier sentences prepended when the metric scores with document
+  context (``Metric.add_context``). The same sentence in two documents is then
+  two entries. A segment with one reference is keyed by that string, exactly
+  as before several references existed (so existing caches stay valid); one
+  with several by the list of them, in order.
 * A hypothesis's **flags** depend on the flag rules (their signature), the
   texts and the language pair.
 * A system score's **interval** depends on the metric signature, exactly which
@@ -25,9 +27,30 @@ if TYPE_CHECKING:
     from evals.stats.settings import BootstrapSettings
 
 
-def statistics_key(signature: str, source: str, hypothesis: str, reference: str | None) -> dict[str, Any]:
-    """What one segment's statistics depend on (hashed by ``text_cache_key``)."""
-    return {"metric": signature, "source": source, "hypothesis": hypothesis, "reference": reference}
+def key_references(references: Sequence[str]) -> str | tuple[str, ...] | None:
+    """A segment's references (``Segment.references``) as metrics and keys take them.
+
+    None without a reference, the string itself for one (what every key and
+    metric call had before several references), a tuple for several.
+    """
+    if isinstance(references, str):
+        return references
+    references = tuple(references)
+    if not references:
+        return None
+    return references[0] if len(references) == 1 else references
+
+
+def statistics_key(signature: str, source: str, hypothesis: str,
+                   reference: str | Sequence[str] | None) -> dict[str, Any]:
+    """What one segment's statistics depend on (hashed by ``text_cache_key``).
+
+    ``reference`` is a string, None, or the segment's references; one
+    reference gives the same key as that string.
+    """
+    reference = None if reference is None else key_references(reference)
+    return {"metric": signature, "source": source, "hypothesis": hypothesis,
+            "reference": list(reference) if isinstance(reference, tuple) else reference}
 
 
 class ScoringTexts(NamedTuple):
@@ -35,20 +58,23 @@ class ScoringTexts(NamedTuple):
 
     sources: list[str]
     hypotheses: list[str]
-    references: list[str | None]
+    references: list[Any]
     keys: list[str]
 
 
 def statistics_texts(metric: "Metric", signature: str, sources: Sequence[str], hypotheses: Sequence[str],
-                     references: Sequence[str | None], doc_ids: Sequence[str]) -> ScoringTexts:
+                     references: Sequence[Any], doc_ids: Sequence[str]) -> ScoringTexts:
     """The texts ``metric`` is given for these segments (context added where it takes it), with their keys.
 
-    References stay in the key of a reference-free metric too: a segment is
-    one entry whatever metric scores it.
+    ``references[i]`` is segment ``i``'s reference string, tuple of
+    references (``key_references``) or None. References stay in the key of a
+    reference-free metric too: a segment is one entry whatever metric scores
+    it.
     """
+    references = [None if r is None else key_references(r) for r in references]
     srcs, hyps, with_context = metric.add_context(
-        sources, hypotheses, list(references) if metric.needs_reference else None, doc_ids)
-    refs = with_context or list(references)
+        sources, hypotheses, references if metric.needs_reference else None, doc_ids)
+    refs = with_context or references
     keys = [text_cache_key(statistics_key(signature, s, h, r)) for s, h, r in zip(srcs, hyps, refs)]
     return ScoringTexts(srcs, hyps, refs, keys)
 

@@ -41,6 +41,7 @@ BASE_COLUMNS = (
     "para",
     "source",
     "reference",
+    "references",
     "hypothesis",
     "flags",
 )
@@ -50,8 +51,10 @@ PARQUET_META_KEY = b"mteval"
 def export_run(store: "Store", run: "RunRef", path: str | os.PathLike[str], fmt: str | None = None) -> Path:
     """Write run ``run`` to ``path`` as jsonl, csv or parquet (default: from the suffix).
 
-    Returns the path of the table; the sidecar is ``meta_path(path)``. In CSV
-    the ``flags`` list is written as a JSON array, since CSV has no lists.
+    Returns the path of the table; the sidecar is ``meta_path(path)``.
+    ``reference`` is a segment's first reference and ``references`` all of
+    them. In CSV the ``references`` and ``flags`` lists are written as JSON
+    arrays, since CSV has no lists.
     """
     path = Path(path)
     fmt = _format_for(path, fmt)
@@ -149,7 +152,8 @@ def _write_jsonl(table: "pd.DataFrame", path: Path, _meta: dict[str, Any]) -> No
 
 
 def _write_csv(table: "pd.DataFrame", path: Path, _meta: dict[str, Any]) -> None:
-    flat = table.assign(flags=[canonical_json(list(f)) for f in table["flags"]])
+    flat = table.assign(references=[canonical_json(list(r)) for r in table["references"]],
+                        flags=[canonical_json(list(f)) for f in table["flags"]])
     with _atomic(path) as tmp:
         flat.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
 
@@ -163,7 +167,9 @@ def _write_parquet(table: "pd.DataFrame", path: Path, meta: dict[str, Any]) -> N
         pa.field("run_id", pa.int64()),
         *(pa.field(c, pa.string()) for c in ("system", "corpus", "doc_id", "seg_id")),
         pa.field("para", pa.int64()),
-        *(pa.field(c, pa.string()) for c in ("source", "reference", "hypothesis")),
+        *(pa.field(c, pa.string()) for c in ("source", "reference")),
+        pa.field("references", pa.list_(pa.string())),
+        pa.field("hypothesis", pa.string()),
         pa.field("flags", pa.list_(pa.string())),
         *(pa.field(c, pa.float64()) for c in metric_columns),
     ]

@@ -240,10 +240,21 @@ def _m0003_flag_and_interval_caches(conn: Connection) -> None:
     conn.execute(old.delete().where(moving))
 
 
+def _m0004_segment_references_and_origin(conn: Connection) -> None:
+    """Segments keep every reference and WMT's ``origlang``/``domain``: three nullable columns. Frozen.
+
+    Existing rows had one reference at most and no origin, so NULL is what
+    they are; nothing is rewritten.
+    """
+    for column in ("more_references_json", "origlang", "domain"):
+        conn.execute(text(f"ALTER TABLE segments ADD COLUMN {column} TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create schema", _m0001_create_schema),
     Migration(2, "run input keys", _m0002_run_inputs),
     Migration(3, "flag and interval caches", _m0003_flag_and_interval_caches),
+    Migration(4, "segment references and origin", _m0004_segment_references_and_origin),
 )
 
 

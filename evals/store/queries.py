@@ -135,7 +135,12 @@ class Queries:
         return frame
 
     def translations_df(self, run: RunRef) -> "pd.DataFrame":
-        """Every hypothesis of a run next to its source, reference and flags."""
+        """Every hypothesis of a run next to its source, references, origin and flags.
+
+        ``reference`` is the first reference (None without one) and
+        ``references`` the list of all of them; ``origlang``/``domain`` are
+        None where the corpus does not say.
+        """
         query = (
             select(
                 systems.c.name.label("system"),
@@ -147,6 +152,9 @@ class Queries:
                 segments.c.para,
                 segments.c.source,
                 segments.c.reference,
+                segments.c.more_references_json,
+                segments.c.origlang,
+                segments.c.domain,
                 translations.c.hypothesis,
                 translations.c.flags_json,
                 translations.c.cache_key,
@@ -157,7 +165,7 @@ class Queries:
         )
         with self.engine.connect() as conn:
             run_id = _resolve_run(conn, run)
-        frame = self._frame(query.where(translations.c.run_id == run_id))
+        frame = _with_references(self._frame(query.where(translations.c.run_id == run_id)))
         frame["flags"] = [json.loads(f) for f in frame.pop("flags_json")]
         return frame
 
@@ -187,6 +195,7 @@ class Queries:
                 scores.c.segment_id,
                 segments.c.source,
                 segments.c.reference,
+                segments.c.more_references_json,
                 translations.c.hypothesis,
                 scores.c.value,
             )
@@ -210,7 +219,7 @@ class Queries:
         )
         if system is not None:
             query = query.where(systems.c.name == system)
-        frame = self._frame(query)
+        frame = _with_references(self._frame(query))
         frame["value"] = frame["value"].astype("float64")
         return frame
 
@@ -379,3 +388,16 @@ def _scores_query(run_id: int) -> Select:
         .where(scores.c.run_id == run_id)
         .order_by(scores.c.system_id, scores.c.metric, scores.c.level, scores.c.id)
     )
+
+
+def _with_references(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """``more_references_json`` replaced by ``references``, every reference of the segment, after ``reference``."""
+    more = frame.pop("more_references_json")
+    references = [[] if _missing(first) else [first, *(json.loads(extra) if isinstance(extra, str) else [])]
+                  for first, extra in zip(frame["reference"], more)]
+    frame.insert(frame.columns.get_loc("reference") + 1, "references", references)
+    return frame
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)

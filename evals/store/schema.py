@@ -95,6 +95,10 @@ segments = Table(
     Column("bead", String(16), nullable=False),
     Column("align_score", Double, nullable=True),
     Column("content_hash", String(64), nullable=False),
+    # Migration 4: the 2nd, 3rd... references (JSON list; NULL with at most one) and WMT's origlang/domain.
+    Column("more_references_json", Text, nullable=True),
+    Column("origlang", Text, nullable=True),
+    Column("domain", Text, nullable=True),
     UniqueConstraint("corpus", "seg_id", "content_hash"),
     Index(None, "content_hash"),
 )

@@ -394,13 +394,35 @@ def _segment_row(segment: Segment, content_hash: str) -> dict[str, Any]:
         "bead": segment.bead,
         "align_score": segment.score,
         "content_hash": content_hash,
+        **_segment_extras(segment),
     }
+
+
+def _segment_extras(segment: Segment) -> dict[str, Any]:
+    """The columns of migration 4 that this segment sets (more references, origlang, domain).
+
+    Unset ones are left out, and ``_store_segments`` names a column only when
+    some segment of the batch sets it: plain segments are written exactly as
+    before, also into a database that is not migrated yet.
+    """
+    import json
+
+    extras: dict[str, Any] = {}
+    if segment.more_references:
+        extras["more_references_json"] = json.dumps(list(segment.more_references), ensure_ascii=False)
+    if segment.origlang is not None:
+        extras["origlang"] = segment.origlang
+    if segment.domain is not None:
+        extras["domain"] = segment.domain
+    return extras
 
 
 def _store_segments(conn: Connection, by_key: dict[SegmentKey, tuple[str, Segment]]) -> dict[SegmentKey, int]:
     """Insert the segments not stored yet; the ids of all of them, in the caller's order."""
     ids = _segment_ids(conn, by_key)
     missing = [_segment_row(segment, content) for key, (content, segment) in by_key.items() if key not in ids]
+    named = {column for row in missing for column in row}
+    missing = [{column: row.get(column) for column in named} for row in missing]  # one shape for the batch
     if missing:
         insert_new(conn, segments, missing, _SEGMENT_IDENTITY, keep_order=True)
         ids = _segment_ids(conn, by_key)

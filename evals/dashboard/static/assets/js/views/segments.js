@@ -238,7 +238,7 @@
           if (!MT.isNum(v) || (min !== null && v < min) || (max !== null && v > max)) continue;
         }
         if (needle) {
-          const hay = [segs.src[i], segs.ref[i] || "", ...systems.map((s) => s.hyp[i] || "")];
+          const hay = [segs.src[i], ...referencesOf(segs, i), ...systems.map((s) => s.hyp[i] || "")];
           if (!hay.some((t) => t.toLowerCase().includes(needle))) continue;
         }
         out.push(i);
@@ -365,8 +365,27 @@
           h("span", { class: "script" }, segs.scripts[segs.script[i]]),
           h("span", { class: "len" }, `${segs.src[i].length} chars`)),
         h("div", { class: "seg-src" }, h("span", { class: "lbl" }, "Source"), h("span", { class: "text", lang: langOf(segs.scripts[segs.script[i]]) }, segs.src[i])),
-        h("div", { class: "seg-ref" }, h("span", { class: "lbl" }, "Reference"), ref === null ? h("span", { class: "text missing" }, "(no reference)") : h("span", { class: "text", lang: "en" }, ref)),
+        referenceRows(segs, i),
         hyps);
     }
+  }
+
+  /** Every reference of segment i: the first (segs.ref) and the others (segs.more_refs, absent when none has any). */
+  function referencesOf(segs, i) {
+    if (segs.ref[i] === null || segs.ref[i] === undefined) return [];
+    return [segs.ref[i], ...((segs.more_refs && segs.more_refs[i]) || [])];
+  }
+
+  /** One row per reference, labelled Reference A, B, … when there are several; diffs are against the first. */
+  function referenceRows(segs, i) {
+    const refs = referencesOf(segs, i);
+    if (!refs.length) return h("div", { class: "seg-ref" }, h("span", { class: "lbl" }, "Reference"), h("span", { class: "text missing" }, "(no reference)"));
+    return refs.map((text, k) => h("div", { class: "seg-ref", "data-ref": String(k) },
+      h("span", { class: "lbl" }, refs.length > 1 ? `Reference ${refLabel(k)}` : "Reference"),
+      h("span", { class: "text", lang: "en" }, text)));
+  }
+
+  function refLabel(k) {
+    return k < 26 ? String.fromCharCode(65 + k) : String(k + 1);
   }
 })();
