@@ -262,7 +262,10 @@ def _print_segments(frame, metric: str) -> None:
         console.print(f"[bold]{escape(row.system)}[/] · {escape(row.corpus)} · {escape(row.seg_id)} · "
                       f"{metric} {row.value:.2f}", highlight=False)
         console.print(f"  src: {escape(row.source)}", highlight=False)
-        console.print(f"  ref: {escape(str(row.reference))}", highlight=False)
+        references = list(row.references) if len(row.references) else [row.reference]
+        for index, reference in enumerate(references):
+            label = "ref" if len(references) == 1 else f"ref {chr(ord('A') + index)}"
+            console.print(f"  {label}: {escape(str(reference))}", highlight=False)
         console.print(f"  hyp: {escape(str(row.hypothesis))}", highlight=False)
 
 
