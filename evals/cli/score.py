@@ -97,6 +97,8 @@ def score(references, inputs, source, metrics, pair, docids, name, no_store, qui
     progress = RichProgress(quiet=quiet)
     with contextlib.ExitStack() as stack:
         hypotheses = list(inputs) or [stack.enter_context(_stdin_file())]
+        for path in hypotheses:
+            _check_line_count(path, len(segments), references[0])
         names = _system_names(inputs)
         suite = score_suite(source, references, docids, hypotheses, names, metrics or ("bleu",), segments)
         store = stack.enter_context(open_store("sqlite://" if no_store else db))
@@ -116,6 +118,18 @@ def _language_pair(pair: str) -> tuple[str, str]:
     if not (src and dash and tgt):
         raise UsageError(f"a language pair is SRC-TGT, got {pair!r}", field="--language-pair", hint="e.g. zh-en")
     return src, tgt
+
+
+def _check_line_count(path: str, expected: int, reference: str) -> None:
+    """A hypothesis file of the wrong length fails here, before a run is recorded, naming both files."""
+    from evals.errors import InputError
+    from evals.inputs import read_text
+    from evals.systems.file import split_lines
+
+    found = len(split_lines(read_text(path, what="hypotheses file")))
+    if found != expected:
+        raise InputError(f"{found} lines but the reference {reference} has {expected}", path=path,
+                         hint="a hypothesis file has one line per segment, in the reference's order")
 
 
 def _system_names(inputs: tuple[str, ...]) -> list[str]:
