@@ -94,8 +94,15 @@ def test_show_and_dashboard_read_a_run_with_splits(split_run):
     shown = subprocess.run([sys.executable, "-m", "evals", "show", str(run_id), "--db", str(tmp / "mteval.db"),
                             "--format", "json"], capture_output=True, text=True, check=True)
     assert "wmt · origlang=en" in {r["corpus"] for r in json.loads(shown.stdout)}
-    payload = RunData(store, run_id).run_payload()
+    from evals.dashboard.site import write_site
+
+    data = RunData(store, run_id)
+    payload = data.run_payload()
     assert {"wmt · origlang=zh", "wmt"} <= {c["name"] for c in payload["corpora"]}
+    assert any(r["corpus"] == "wmt · domain=news" for r in payload["leaderboard"])
+    data.segments_payload()
+    data.system_payload(store.get_run(run_id)["systems"][0]["id"])
+    write_site(store, tmp / "site")
 
 
 def test_one_value_everywhere_is_no_split():

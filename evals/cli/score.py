@@ -108,7 +108,7 @@ def score(references, inputs, source, metrics, pair, docids, name, no_store, qui
     if fmt != "table":
         emit(records, fmt)
         return
-    _print_table(records, corpus, None if no_store else result.run_id, store_url=None if no_store else db)
+    _print_table(records, corpus, None if no_store else result.run_id)
 
 
 def _language_pair(pair: str) -> tuple[str, str]:
@@ -185,7 +185,7 @@ def score_records(store, run_id: int, stored: bool) -> list[dict]:
     return records
 
 
-def _print_table(records: list[dict], corpus: str, run_id: int | None, store_url) -> None:
+def _print_table(records: list[dict], corpus: str, run_id: int | None) -> None:
     """Systems down, metrics across (score and interval), then one signature line per metric."""
     from evals.metrics import metric_order
 
