@@ -27,7 +27,8 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
 
     A corpus with scores but no translations of its own (a split such as
     ``wmt22 · origlang=zh``, see ``evals.scoring.splits``) has system rows
-    only, right after the corpus it splits, and no flag rates.
+    only, after the corpus it splits (splits in name order), and no flag
+    rates.
     """
     board = store.leaderboard(run_id)
     flags = store.flag_summary(run_id)

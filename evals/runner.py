@@ -542,7 +542,6 @@ class Runner:
                             "details": {"segments": len(usable), **details}})
         self.store.add_score_batch([], rows)
 
-
     def _write_splits(self, state: RunState, system_id, metric_name, metric, corpus, usable, stats, keys,
                       signature) -> None:
         """System scores of the corpus's splits (``evals.scoring.splits``: WMT's origlang halves, domains).
