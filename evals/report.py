@@ -24,15 +24,26 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
     System level is the pooled corpus score; document and segment levels are
     the means of the stored document and segment scores. Plain rows, no
     pandas: this runs at the end of every ``mteval run``.
+
+    A corpus with scores but no translations of its own (a split such as
+    ``wmt22 · origlang=zh``, see ``evals.scoring.splits``) has system rows
+    only, after the corpus it splits (splits in name order), and no flag
+    rates.
     """
     board = store.leaderboard(run_id)
     flags = store.flag_summary(run_id)
     metrics = metric_order({r["metric"] for r in board})
     values = {(r["corpus"], r["system"], r["level"], r["metric"]): r["value"] for r in board}
     scored = {(r["corpus"], r["system"]) for r in board}
-    corpora = list(dict.fromkeys([f["corpus"] for f in flags] + [r["corpus"] for r in board]))
+    translated = list(dict.fromkeys(f["corpus"] for f in flags))
+    derived = [c for c in dict.fromkeys(r["corpus"] for r in board) if c not in translated]
+    corpora = [c for corpus in translated for c in (corpus, *(d for d in derived if _split_of(d, corpus)))]
+    corpora += [c for c in derived if c not in corpora]
     rows = []
     for corpus in corpora:
+        if corpus not in translated:
+            rows += _derived_rows(board, corpus, metrics, values)
+            continue
         for entry in (f for f in flags if f["corpus"] == corpus):
             system = entry["system"]
             levels = LEVEL_ORDER if (corpus, system) in scored else ["system"]
@@ -47,6 +58,25 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
                     row["untranslated"] = entry["flags"].get("untranslated", 0) / n
                     row["off-target"] = entry["flags"].get("off-target", 0) / n
                 rows.append(row)
+    return rows
+
+
+def _split_of(name: str, corpus: str) -> bool:
+    from evals.scoring.splits import SEPARATOR
+
+    return name.startswith(corpus + SEPARATOR)
+
+
+def _derived_rows(board: list[dict], corpus: str, metrics: list[str], values: dict) -> list[dict]:
+    """System rows of a corpus without translations: its metrics and the segments behind its scores."""
+    rows = []
+    for system in dict.fromkeys(r["system"] for r in board if r["corpus"] == corpus and r["level"] == "system"):
+        row = {"corpus": corpus, "system": system, "level": "system"}
+        row.update((metric, values.get((corpus, system, "system", metric))) for metric in metrics)
+        counts = [(r["details"] or {}).get("segments") for r in board
+                  if r["corpus"] == corpus and r["system"] == system and r["level"] == "system"]
+        row["segments"] = next((n for n in counts if n is not None), None)
+        rows.append(row)
     return rows
 
 

@@ -163,11 +163,17 @@ class Runner:
         self.bootstrap = bootstrap
         self.guesser = LanguageGuesser()  # loads langid on first use, once per runner
 
-    def run(self, suite: Suite, argv: Sequence[str] = ()) -> RunResult:
+    def run(self, suite: Suite, argv: Sequence[str] = (),
+            corpora: dict[str, list[Segment]] | None = None) -> RunResult:
+        """Run ``suite``; ``corpora`` (by name) replaces loading the suite's corpora.
+
+        ``mteval score`` passes the segments it read itself: its suite's
+        corpus entry then only records what was scored.
+        """
         from evals.corpora.loaders import corpus_hash
         from evals.executors import LocalExecutor
 
-        corpora = load_corpora(suite)
+        corpora = load_corpora(suite) if corpora is None else corpora
         systems = [self._build_system(ref) for ref in suite.systems]
         self._check_metric_names(suite.metrics)
         info = provenance.collect()
@@ -429,6 +435,12 @@ class Runner:
             else:
                 usable = translated
             del translated
+            if metric.needs_source:  # a test set scored without its source (`mteval score` without -s)
+                with_source = [(s, h) for s, h in usable if s.source]
+                if len(with_source) < len(usable):
+                    self._notice(state, f"{ref.name}: needs the source text, which {len(usable) - len(with_source)}"
+                                        f" segments of {corpus} lack; skipped for them")
+                usable = with_source
             if not usable:
                 continue
             outcome = self._segment_stats(state, MetricJob(ref.name, options), metric, ref.name, system.name,
@@ -444,15 +456,19 @@ class Runner:
             details.update(metric.system_details(stats))  # e.g. COMET: segments with truncated inputs
             self._write_scores(state, system_id, ref.name, corpus, [s for s, _ in usable], levels, details,
                                seg_details)
+            self._write_splits(state, system_id, ref.name, metric, corpus, [s for s, _ in usable], stats, keys,
+                               levels.signature)
 
     def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, usable):
         """Statistics rows of every usable segment: from the cache, else computed and committed.
 
         Returns ``(stats, keys, segment details)`` or None when the metric
         turned out to be unavailable on first use. Missing rows are computed
-        ``score_batch`` at a time and each batch is committed with its cache
-        entries, so a crash loses one batch and a resumed run computes only
-        what was lost.
+        ``score_batch`` at a time and committed as cache entries in batches of
+        ``score_batch`` rows, however finely the executor delivers them
+        (sacrebleu's worker pool hands back a few hundred rows at a time; one
+        transaction each made commits a large part of a run). A crash loses
+        at most one batch and a resumed run computes only what was lost.
         """
         from evals.metrics.base import check_finite
         from evals.scoring.keys import statistics_texts
@@ -465,6 +481,7 @@ class Runner:
         stats, missing = cached_statistics(self.store, metric, keys, self.score_batch)
         state.result.stats.scores_cached += len(usable) - len(missing)
         seg_details: dict[int, dict] = {}
+        pending: list = []  # computed cache entries not committed yet (at most one batch)
         with self.progress.task(f"{name} · {system_name} · {corpus}", len(missing)) as advance:
             inputs = ([texts.hypotheses[i] for i in missing],
                       [texts.references[i] for i in missing] if metric.needs_reference else None,
@@ -482,10 +499,14 @@ class Runner:
                     check_finite(name, values, [usable[i][0].seg_id for i in batch], system=system_name,
                                  corpus=corpus)
                     stats[batch] = rows
-                    self.store.add_score_batch(cache_entries(metric, signature, [keys[i] for i in batch], rows,
-                                                             values), [])
+                    pending += cache_entries(metric, signature, [keys[i] for i in batch], rows, values)
+                    if len(pending) >= self.score_batch:
+                        self.store.add_score_batch(pending, [])
+                        pending = []
                     state.result.stats.scored += len(batch)
                     advance(len(batch))
+                if pending:
+                    self.store.add_score_batch(pending, [])
             except Unavailable as error:  # a model that cannot be loaded on first use
                 state.complete = False  # may load next time: this run's results are not for reuse
                 state.metrics.disable(metric, error)
@@ -513,6 +534,29 @@ class Runner:
         rows.append(base | {"level": "system", "value": _finite(levels.system),
                             "details": {"segments": len(usable), **details}})
         self.store.add_score_batch([], rows)
+
+    def _write_splits(self, state: RunState, system_id, metric_name, metric, corpus, usable, stats, keys,
+                      signature) -> None:
+        """System scores of the corpus's splits (``evals.scoring.splits``: WMT's origlang halves, domains).
+
+        Pooled from the statistics rows the corpus was just scored with, each
+        with its own interval (cached like any other), in one transaction.
+        """
+        from evals.scoring.intervals import system_interval
+        from evals.scoring.splits import corpus_splits
+
+        rows = []
+        for name, positions in corpus_splits(corpus, usable).items():
+            part = stats[positions]
+            details = system_interval(self.store, metric, signature, [keys[i] for i in positions], part,
+                                      [usable[i].doc_id for i in positions], self.bootstrap)
+            details.update(metric.system_details(part))
+            rows.append({"run_id": state.run_id, "system_id": system_id, "metric": metric_name,
+                         "signature": signature, "corpus": name, "level": "system",
+                         "value": _finite(metric.score_from_stats(part)),
+                         "details": {"segments": len(positions), **details}})
+        if rows:
+            self.store.add_score_batch([], rows)
 
 
 def _finite(value: float) -> float | None:

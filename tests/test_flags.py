@@ -204,3 +204,62 @@ def test_flag_many_equals_flag_hypothesis_one_by_one(guesser, pairs):
     sources, hypotheses, tgts, srcs = (list(column) for column in zip(*pairs)) if pairs else ([], [], [], [])
     expected = [flag_hypothesis(s, h, t, o, guesser=guesser) for s, h, t, o in pairs]
     assert flag_many(sources, hypotheses, tgts, srcs, guesser=guesser) == expected
+
+
+# --- the plain-English shortcut (no langid for text langid would certainly accept) ---------------
+
+WMT22 = Path(__file__).resolve().parents[2] / "shared" / "data" / "wmt22-zh-en"
+
+
+def _shortcut_agrees_with_langid(texts, guesser) -> int:
+    """Every text ``plainly_english`` accepts gets no non-English langid verdict; returns how many it took.
+
+    Only texts long enough to be asked (``LANGID_MIN_LETTERS``): below that
+    langid is unreliable ("If you can't get it, don't get it" is Dutch to
+    it) and never consulted.
+    """
+    import re
+
+    from evals.metrics.flags import LANGID_MIN_LETTERS, LANGID_MIN_PROB, plainly_english
+
+    taken = [t for t in texts if len(re.findall("[A-Za-z]", t)) >= LANGID_MIN_LETTERS and plainly_english(t)]
+    guesses = guesser.classify_many(taken)
+    wrong = [(t, g) for t, g in zip(taken, guesses) if g[0] != "en" and g[1] >= LANGID_MIN_PROB]
+    assert not wrong
+    return len(taken)
+
+
+def test_plain_english_shortcut_agrees_with_langid_on_the_seeds(guesser, repo):
+    import json
+
+    texts = [json.loads(line)["source"] for line in (repo / "corpora" / "mono-en.jsonl").read_text().splitlines()]
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    texts += lines[39:77] + GLOSS_OUTPUTS
+    assert _shortcut_agrees_with_langid(texts, guesser) > len(texts) // 4
+
+
+def test_plain_english_shortcut_declines_other_languages_and_accents():
+    from evals.metrics.flags import plainly_english
+
+    assert plainly_english(EN)
+    assert not plainly_english("Le président a déclaré lundi que les négociations commenceraient immédiatement.")
+    assert not plainly_english("Der Präsident sagte am Montag, dass die Verhandlungen sofort beginnen würden.")
+    assert not plainly_english("De president zei maandag dat de onderhandelingen onmiddellijk zouden beginnen.")
+    assert not plainly_english("The café was where the président had his meetings with the Russians.")  # é
+    assert not plainly_english("Cost engineer continuing education cost standard")  # no function words
+
+
+@pytest.mark.skipif(not WMT22.is_dir(), reason=f"the shared WMT22 data is not at {WMT22}")
+def test_plain_english_shortcut_keeps_every_wmt22_flag(guesser):
+    """On the 12 WMT22 systems and both references the shortcut never takes a text langid would flag."""
+    texts = [line for path in sorted(WMT22.glob("generaltest2022.zh-en.*.en"))
+             for line in path.read_text(encoding="utf-8").split("\n")[:-1]]
+    assert len(texts) == 14 * 1875
+    assert _shortcut_agrees_with_langid(texts, guesser) > len(texts) // 2
+
+
+def test_an_empty_source_never_makes_a_hypothesis_untranslated(guesser):
+    """``mteval score`` without ``-s``: segments have the source "", nothing can be copied from it."""
+    assert flag_many(["", ""], [EN, "Trump"], "en", "zh", guesser=guesser) == [[], []]
+    assert flags("", ZH, guesser) == ["untranslated-span", "off-target"]  # about the hypothesis itself
+    assert flags("", EN, guesser, tgt="zh", src="en") == ["off-target"]

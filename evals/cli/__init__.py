@@ -33,10 +33,11 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from evals.cli import compare, corpus, dashboard, models, run
+    from evals.cli import compare, corpus, dashboard, models, run, score
 
     cli.add_command(corpus.corpus)
     run.register(cli)
+    score.register(cli)
     compare.register(cli)
     dashboard.register(cli)
     models.register(cli)

@@ -83,8 +83,16 @@ def text_cache_key(fields: dict[str, str | None | list[str]]) -> str:
 
 
 def stats_json(stats: Iterable[Any]) -> str:
-    """``canonical_json`` of a statistics row (ints stay ints, finite floats as repr)."""
-    numbers = [_stat_number(x) for x in stats]
+    """``canonical_json`` of a statistics row (ints stay ints, finite floats as repr).
+
+    Rows of plain ints (sacrebleu's counts, as ``Metric.stats_to_json`` gives
+    them) are spelt directly: a run writes one row per segment, system and
+    metric, and checking each number on its own was most of the cost.
+    """
+    values = stats if isinstance(stats, list) else list(stats)
+    if all(type(x) is int for x in values):
+        return "[" + ",".join(map(int.__repr__, values)) + "]"
+    numbers = [_stat_number(x) for x in values]
     for number in numbers:
         if type(number) is float and not math.isfinite(number):
             raise ValueError(f"{number!r} has no canonical JSON form")
