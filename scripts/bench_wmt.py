@@ -18,10 +18,6 @@ medians.
 mteval's own modules are byte-compiled first, as ``pip install`` does for an
 installed package (see ``bench_rerun.py``).
 
-Until ``mteval run --corpus SRC:REF`` and plain-text hypotheses of any
-extension are in, the mteval side falls back to JSONL copies of the same
-files in a temporary directory (and says so on stderr).
-
     python scripts/bench_wmt.py [--data ../shared/data/wmt22-zh-en] [--ter] [--repeat 3]
 """
 
@@ -76,42 +72,11 @@ def mteval_command(src: Path, ref: Path, hyps: list[Path], metrics: list[str], d
     return command + ["--db", str(db), "-q", "--format", "csv"]
 
 
-def jsonl_suite(src: Path, ref: Path, hyps: list[Path], metrics: list[str], folder: Path) -> Path:
-    """The same test set and systems as JSONL files and a suite (the fallback before text specs)."""
-    sources = src.read_text("utf-8").split("\n")[:-1]
-    references = ref.read_text("utf-8").split("\n")[:-1]
-    with open(folder / "wmt22.jsonl", "w", encoding="utf-8") as out:
-        for i, (s, r) in enumerate(zip(sources, references), 1):
-            out.write(json.dumps({"corpus": "wmt22", "doc_id": "generaltest2022", "seg_id": str(i), "para": 0,
-                                  "source": s, "reference": r, "src_lang": "zh", "tgt_lang": "en",
-                                  "script": "zh-Hans"}, ensure_ascii=False) + "\n")
-    systems = []
-    for hyp, name in zip(hyps, SYSTEMS):
-        lines = hyp.read_text("utf-8").split("\n")[:-1]
-        path = folder / f"{name}.jsonl"
-        with open(path, "w", encoding="utf-8") as out:
-            for i, line in enumerate(lines, 1):
-                out.write(json.dumps({"seg_id": str(i), "hypothesis": line}, ensure_ascii=False) + "\n")
-        systems.append({"spec": f"file:{path}", "name": name})
-    suite = folder / "wmt22.yaml"
-    suite.write_text(json.dumps({"name": "wmt22", "corpora": [str(folder / "wmt22.jsonl")], "systems": systems,
-                                 "metrics": metrics}), "utf-8")  # JSON is YAML
-    return suite
-
-
 def run_mteval(src, ref, hyps, metrics, folder: Path) -> tuple[float, float]:
     db = folder / "mteval.db"
     wall, cpu, done = timed(mteval_command(src, ref, hyps, metrics, db))
     if done.returncode != 0:
-        first = (done.stderr.strip().splitlines() or ["?"])[-1]
-        print(f"note: text specs failed ({first}); timing JSONL copies instead", file=sys.stderr)
-        for leftover in folder.glob("mteval.db*"):
-            leftover.unlink()
-        suite = jsonl_suite(src, ref, hyps, metrics, folder)
-        wall, cpu, done = timed([sys.executable, "-m", "evals", "run", str(suite), "--db", str(db), "-q",
-                                 "--format", "csv"])
-        if done.returncode != 0:
-            raise SystemExit(f"mteval run failed: {done.stderr.strip()}")
+        raise SystemExit(f"mteval run failed: {done.stderr.strip()}")
     check_fresh(db, len(hyps) * 1875)
     return wall, cpu
 

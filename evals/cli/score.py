@@ -24,8 +24,7 @@ from pathlib import Path
 import click
 
 from evals.cli.run import FORMATS, RichProgress, db_option, emit
-# The one line to repoint at merge: the text-set loader of issue 14 lives in evals.corpora.loaders.
-from evals.corpora._tmp_text_set import load_text_set
+from evals.corpora.textset import load_text_set
 
 #: Options that take every following value up to the next option, as in sacrebleu's CLI.
 MULTI_VALUE = {"-i": "--input", "--input": "--input", "-m": "--metrics", "--metrics": "--metrics"}
