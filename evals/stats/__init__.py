@@ -33,6 +33,7 @@ _EXPORTS = {
     **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_bootstrap_matrix",
                      "paired_bootstrap_stratified", "paired_randomization", "paired_sign_flip", "paired_test"),
                    "evals.stats.paired"),
+    **dict.fromkeys(("RankedSystem", "significance_clusters"), "evals.stats.clusters"),
     **dict.fromkeys(("MAX_RESAMPLES", "MIN_RESAMPLES", "MARGIN", "Resolution", "fixed_resamples", "resamples_for"),
                     "evals.stats.resolution"),
 }
