@@ -79,3 +79,19 @@ def write_suite(folder: Path, name: str, corpora: Mapping[str, range], systems: 
     suite.write_text(f"name: {name}\ncorpora: [{paths}]\nsystems:\n{entries}\nmetrics: [{', '.join(metrics)}]\n",
                      encoding="utf-8")
     return suite
+
+
+def twelve_systems_run(folder: Path, metrics: Sequence[str] = ("bleu", "chrf")) -> tuple[Path, int]:
+    """A store with one run: the 12 WMT22 systems on the whole test set (reference A); (db, run id)."""
+    from evals.runner import Runner
+    from evals.store import open_store
+    from evals.suite import load_suite
+    from tests.conftest import Quiet
+
+    corpora = write_corpora(folder, 1)
+    systems = {name: write_system(folder / f"{name}.jsonl", corpora, hypotheses(name)) for name in SYSTEMS}
+    suite = write_suite(folder, "wmt22-12", corpora, systems, metrics)
+    db = folder / "mteval.db"
+    with open_store(str(db)) as store:
+        run = Runner(store, progress=Quiet()).run(load_suite(suite)).run_id
+    return db, run

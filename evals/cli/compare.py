@@ -156,9 +156,9 @@ def _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt
     for side in ordered:
         if systems and isinstance(side, Exception):
             raise side  # a system the user named
-    usable = [s for s in ordered if not isinstance(s, Exception)]
-    tables, notes = rank_systems(usable, settings=settings, alpha=alpha, corpora=corpora or None,
-                                 metrics=metrics or None)
+    usable = [(n, s) for n, s in zip(names, ordered) if not isinstance(s, Exception)]
+    tables, notes = rank_systems([s for _, s in usable], settings=settings, alpha=alpha, corpora=corpora or None,
+                                 metrics=metrics or None, names=[n for n, _ in usable])
     notes += [f"{n}: left out ({s})" for n, s in zip(names, ordered) if isinstance(s, Exception)]
     if fmt == "json":
         click.echo(json.dumps({"run": info["id"], "alpha": alpha, "settings": settings.to_json(),
@@ -174,8 +174,7 @@ def _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt
                   "current one (mt-metrics-eval's rule); ↓: lower is better[/]", highlight=False)
     for t in tables:
         d = digits_for(*(r.score for r in t.ranking))
-        title = (f"{t.corpus} · {t.metric}{'' if t.higher_is_better else ' ↓'}: {t.n_clusters} clusters "
-                 f"(paired bootstrap, {t.resolution.describe()}; {t.correction}; alpha {alpha:g})")
+        title = f"{t.corpus} · {t.metric}{'' if t.higher_is_better else ' ↓'}: {t.n_clusters} clusters"
         table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
         for column in ("cluster", "rank", "system", "score", "p (Holm) to next"):
             table.add_column(column, justify="left" if column == "system" else "right")
@@ -186,6 +185,8 @@ def _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt
             table.add_row(str(r.cluster) if first else "", str(r.rank), escape(r.name), f"{r.score:.{d}f}",
                           "–" if p is None else f"{p:.4f}", end_section=after is not None and after.cluster != r.cluster)
         console.print(table)
+        console.print(f"[dim]paired bootstrap, {escape(t.resolution.describe())}, seed {settings.seed}; "
+                      f"{escape(t.correction)}; alpha {alpha:g}[/]\n", highlight=False)
     for note in notes:
         console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
 

@@ -109,14 +109,17 @@ def rank_systems(
     alpha: float = 0.05,
     corpora: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
 ) -> tuple[list[RankedMatrix], list[str]]:
     """Every (corpus, metric) the sides share, ranked with clusters; and notes on systems left out.
 
     Systems are aligned with the first side (same segments and signatures); one
-    that cannot be is left out of that matrix and named in a note.
+    that cannot be is left out of that matrix and named in a note. ``names``
+    label the sides (default: their labels, e.g. ``3:gloss``).
     """
     if len(sides) < 2:
         raise UsageError("ranking needs two or more systems")
+    label = dict(zip((id(s) for s in sides), names or [s.label for s in sides]))
     notes: list[str] = []
     out = []
     first = sides[0]
@@ -126,21 +129,21 @@ def rank_systems(
         for metric_name in data.metrics:
             if metrics and metric_name not in metrics:
                 continue
-            members, stats, metric, doc_ids = [first.label], [], None, None
+            members, stats, metric, doc_ids = [label[id(first)]], [], None, None
             for other in sides[1:]:
                 try:
                     pairs, _ = align(first, other, corpora=[corpus], metrics=[metric_name])
                 except InputError as error:
-                    notes.append(f"{corpus} · {metric_name}: {other.label} left out ({error})")
+                    notes.append(f"{corpus} · {metric_name}: {label[id(other)]} left out ({error})")
                     continue
                 if not pairs:
-                    notes.append(f"{corpus} · {metric_name}: {other.label} has no scores, left out")
+                    notes.append(f"{corpus} · {metric_name}: {label[id(other)]} has no scores, left out")
                     continue
                 pair = pairs[0]
                 if not stats:
                     stats.append(pair.baseline)
                     metric, doc_ids = pair.metric, pair.doc_ids
-                members.append(other.label)
+                members.append(label[id(other)])
                 stats.append(pair.system)
             if metric is None or len(stats) < 2:
                 continue
