@@ -20,6 +20,19 @@ The rules (``evals/policy.yaml`` documents the knobs):
   metric's alpha (with equal alphas, as by default, this is exactly Holm's
   procedure). BLEU, chrF and chrF++ are strongly correlated, so Holm is
   conservative here; ``correction: none`` tests each at its own alpha.
+* **Resolution**: resampling p-values are floored at ``1 / (n + 1)`` and Holm
+  multiplies the smallest by the number of tests m, so with a fixed 1,000
+  resamples a check of 51 or more tests could never fail. ``samples: auto``
+  (the default) picks n from m (``evals.stats.resolution``): the smallest
+  attainable adjusted p is ``alpha / margin``. The count used and why is in
+  the report's settings line and in every check's JSON.
+* **Pooled check** (``pooled: true``, the default): besides one test per
+  corpus, each metric is tested over all corpora together, with a stratified
+  paired bootstrap (resampled within each corpus, statistics of all corpora
+  pooled into one score per resample, ``paired_bootstrap_stratified``). A
+  drop that is consistent across many small test sets, significant on none
+  of them alone, is caught there. Its tests join the Holm family and it is
+  reported as a check of its own ("pooled: N corpora").
 * **Document floors** (optional): every document must score at least the
   floor (for TER: at most), whatever the baseline did.
 * **No segment newly untranslated**: a segment flagged ``untranslated`` in the
@@ -46,7 +59,9 @@ from typing import TYPE_CHECKING, Any
 
 from evals.compare import (
     MetricComparison,
+    Pair,
     PairAnalysis,
+    PairedSettings,
     SegmentChange,
     SystemData,
     align,
@@ -61,6 +76,7 @@ from evals.stats import holm
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from evals.stats.resolution import Resolution
     from evals.store.api import Store
 
 UNTRANSLATED = "untranslated"
@@ -78,6 +94,7 @@ class MetricCheck:
     tolerance: float
     alpha: float
     segments: list[SegmentChange] = field(default_factory=list)
+    pooled: bool = False  # the metric over all corpora together (stratified), not one corpus
 
     @property
     def analysis(self) -> PairAnalysis:
@@ -114,7 +131,7 @@ class MetricCheck:
 
     @property
     def name(self) -> str:
-        return f"{self.metric} on {self.corpus}"
+        return f"{self.metric} {'pooled over' if self.pooled else 'on'} {self.corpus}"
 
     @property
     def digits(self) -> int:
@@ -137,7 +154,7 @@ class MetricCheck:
     def to_json(self) -> dict[str, Any]:
         a, main = self.analysis, self.analysis.main
         return {
-            "corpus": self.corpus, "metric": self.metric, "signature": a.pair.signature,
+            "corpus": self.corpus, "metric": self.metric, "pooled": self.pooled, "signature": a.pair.signature,
             "higher_is_better": a.higher_is_better, "status": "fail" if self.failed else "pass",
             "baseline": main.baseline, "candidate": main.system, "delta": main.delta, "drop": self.drop,
             "delta_ci": list(a.bootstrap.delta_ci) if a.bootstrap and a.bootstrap.delta_ci else None,
@@ -204,6 +221,13 @@ class GateReport:
     documents: list[DocumentCheck]
     untranslated: list[UntranslatedCheck]
     notes: list[str]
+    pooled: list[MetricCheck] = field(default_factory=list)
+    resolution: "Resolution | None" = None
+
+    @property
+    def tests(self) -> int:
+        """How many paired tests the check made (the Holm family)."""
+        return len(self.metrics) + len(self.pooled)
 
     @property
     def passed(self) -> bool:
@@ -214,17 +238,20 @@ class GateReport:
         return 0 if self.passed else 1
 
     def failures(self) -> list[str]:
-        out = [f"{m.name}: {m.message()}" for m in self.metrics if m.failed]
+        out = [f"{m.name}: {m.message()}" for m in [*self.metrics, *self.pooled] if m.failed]
         out += [f"document {d.doc_id} ({d.corpus}): {'; '.join(d.failures)}" for d in self.documents if d.failed]
         out += [f"{u.corpus}: {u.message()}" for u in self.untranslated if u.failed]
         return out
 
     def summary(self) -> str:
         if self.passed:
+            pooled = f", {len(self.pooled)} pooled" if self.pooled else ""
             return (f"PASS: no significant regression of {self.candidate} against {self.baseline} "
-                    f"({len(self.metrics)} metric checks, {len(self.documents)} documents)")
+                    f"({len(self.metrics)} metric checks{pooled}, {len(self.documents)} documents)")
         counts = (
             (sum(m.failed for m in self.metrics), "metric regression", "metric regressions"),
+            (sum(m.failed for m in self.pooled), "pooled regression across corpora",
+             "pooled regressions across corpora"),
             (sum(d.failed for d in self.documents), "document below a floor", "documents below a floor"),
             (sum(len(u.newly) for u in self.untranslated if u.failed), "newly untranslated segment",
              "newly untranslated segments"),
@@ -235,15 +262,25 @@ class GateReport:
     def settings_line(self) -> str:
         p = self.policy
         test = "paired bootstrap" if p.test == "bootstrap" else "approximate randomization"
-        count = f"{p.samples} {'resamples' if p.test == 'bootstrap' else 'trials'}"
-        correction = f"Holm across {len(self.metrics)} tests" if p.correction == "holm" else "no correction"
-        return f"{test}, {count}, seed {p.seed}; {correction}; policy {p.source}"
+        if self.resolution is not None:
+            count = self.resolution.describe()
+            if p.test != "bootstrap":
+                count = count.replace("resamples", "trials", 1)
+        else:
+            count = f"{p.samples} {'resamples' if p.test == 'bootstrap' else 'trials'}"
+        correction = f"Holm across {self.tests} tests" if p.correction == "holm" else "no correction"
+        pooled = ""
+        if self.pooled:
+            pooled = f"; pooled check over {self.pooled[0].corpus} (stratified bootstrap)"
+        return f"{test}, {count}, seed {p.seed}; {correction}{pooled}; policy {p.source}"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "passed": self.passed, "exit_code": self.exit_code, "summary": self.summary(),
             "baseline": self.baseline, "candidate": self.candidate, "policy": self.policy.to_json(),
+            "resolution": self.resolution.to_json() if self.resolution else None, "tests": self.tests,
             "metrics": [m.to_json() for m in self.metrics],
+            "pooled": [m.to_json() for m in self.pooled],
             "documents": [d.to_json() for d in self.documents],
             "untranslated": [u.to_json() for u in self.untranslated],
             "failures": self.failures(), "notes": self.notes,
@@ -282,15 +319,24 @@ def run_gate(
     """Check ``candidate`` against ``baseline`` under ``policy`` (default: the built-in one)."""
     policy = policy or load_policy()
     pairs, notes = align(baseline, candidate, corpora=corpora, metrics=metrics, strict=True)
-    settings = policy.settings()
+    pooled_groups = _pooled_groups(pairs) if policy.pooled else {}
+    settings = policy.settings(len(pairs) + len(pooled_groups))
     analyses = [analyse(pair, settings) for pair in pairs]
-    raw = [a.p_value for a in analyses]
+    pooled_analyses = [_pooled_analysis(group, settings) for group in pooled_groups.values()]
+    everything = analyses + pooled_analyses
+    raw = [a.p_value for a in everything]
     adjusted = holm(raw) if policy.correction == "holm" else raw
-    checks = []
-    for a, p in zip(analyses, adjusted):
+    checks, pooled_checks = [], []
+    for index, (a, p) in enumerate(zip(everything, adjusted)):
         rule = policy.for_metric(a.pair.metric_name)
-        checks.append(MetricCheck(MetricComparison(candidate.label, a, p, policy.correction), rule.tolerance,
-                                  rule.alpha))
+        is_pooled = index >= len(analyses)
+        check = MetricCheck(MetricComparison(candidate.label, a, p, policy.correction), rule.tolerance,
+                            rule.alpha, pooled=is_pooled)
+        (pooled_checks if is_pooled else checks).append(check)
+    if policy.pooled and not pooled_groups and pairs:
+        notes.append("pooled check: only one corpus per metric, nothing to pool")
+    if settings.resolution is not None and not settings.resolution.can_reject:
+        notes.append(f"resolution: {settings.resolution.describe()}; raise `samples` or use `samples: auto`")
     by_corpus: dict[str, list[PairAnalysis]] = {}
     for a in analyses:
         by_corpus.setdefault(a.pair.corpus, []).append(a)
@@ -305,7 +351,47 @@ def run_gate(
     untranslated = _untranslated_checks(baseline, candidate, corpora, policy)
     for reason in dict.fromkeys(f"{a.pair.corpus}: {a.main.reason}" for a in analyses):
         notes.append(reason)
-    return GateReport(baseline.label, candidate.label, policy, checks, documents, untranslated, notes)
+    for reason in dict.fromkeys(f"{a.pair.corpus}: {a.main.reason}" for a in pooled_analyses):
+        notes.append(reason)
+    return GateReport(baseline.label, candidate.label, policy, checks, documents, untranslated, notes,
+                      pooled=pooled_checks, resolution=settings.resolution)
+
+
+def _pooled_groups(pairs: Sequence[Pair]) -> dict[tuple[str, str], list[Pair]]:
+    """The pairs of each metric compared on two or more corpora: what a pooled check tests."""
+    groups: dict[tuple[str, str], list[Pair]] = {}
+    for pair in pairs:  # one signature per pool: statistics of other tokenisations do not add up
+        groups.setdefault((pair.metric_name, pair.signature), []).append(pair)
+    return {key: group for key, group in groups.items() if len(group) >= 2}
+
+
+def _pooled_analysis(group: Sequence[Pair], settings: PairedSettings) -> PairAnalysis:
+    """One metric over all corpora of ``group``: the stratified paired bootstrap, as a PairAnalysis.
+
+    The pooled pair stacks every corpus's rows (segment and document ids
+    prefixed with the corpus, so they stay distinct); per-document outcomes
+    and segment scores are left to the per-corpus checks, which report them.
+    The pooled test is always the bootstrap (``test: randomization`` has no
+    stratified form here), with the policy's resamples.
+    """
+    import numpy as np
+
+    from evals.stats.paired import paired_bootstrap_stratified
+
+    first = group[0]
+    result = paired_bootstrap_stratified(
+        first.metric, [(p.baseline, p.system, p.doc_ids) for p in group], unit=settings.unit,
+        n_resamples=settings.n_resamples if settings.test != "randomization" else settings.n_trials,
+        seed=settings.seed, level=settings.level, min_documents=settings.min_documents)
+    pair = Pair(
+        corpus=f"{len(group)} corpora", metric_name=first.metric_name, metric=first.metric,
+        signature=first.signature,
+        seg_ids=[f"{p.corpus}/{s}" for p in group for s in p.seg_ids],
+        doc_ids=[f"{p.corpus}/{d}" for p in group for d in p.doc_ids],
+        baseline=np.concatenate([p.baseline for p in group]), system=np.concatenate([p.system for p in group]),
+    )
+    return PairAnalysis(pair=pair, bootstrap=result, randomization=None, documents=[], baseline_segments=[],
+                        system_segments=[])
 
 
 def _document_checks(by_corpus: dict[str, list[PairAnalysis]], policy: Policy) -> list[DocumentCheck]:
@@ -485,6 +571,21 @@ def _render(report: GateReport, console: "Console") -> None:
         table.add_row(escape(m.corpus), escape(m.metric) + arrow, f"{main.baseline:.{d}f}", f"{main.system:.{d}f}",
                       f"{main.delta:+.{d}f}", _ci(m), _p(m.p_adjusted), f"{m.tolerance:g}", result)
     console.print(table)
+    if report.pooled:
+        pooled = Table(title="pooled across corpora (stratified bootstrap: resampled within each corpus)",
+                       title_justify="left")
+        for column in ("corpora", "metric", "baseline", "candidate", "Δ", "95% CI of Δ", "p (adj.)", "tolerance",
+                       "result"):
+            pooled.add_column(column, justify="left" if column in ("corpora", "metric", "result") else "right")
+        for m in report.pooled:
+            main = m.analysis.main
+            result = "[red]FAIL[/]" if m.failed else ("pass (n.s.)" if m.exceeds_tolerance else "pass")
+            arrow = "" if m.analysis.higher_is_better else " ↓"
+            d = m.digits
+            pooled.add_row(escape(m.corpus), escape(m.metric) + arrow, f"{main.baseline:.{d}f}",
+                           f"{main.system:.{d}f}", f"{main.delta:+.{d}f}", _ci(m), _p(m.p_adjusted),
+                           f"{m.tolerance:g}", result)
+        console.print(pooled)
     docs = Table(title="documents (Δ per metric)", title_justify="left")
     metric_names = list(dict.fromkeys(name for d in report.documents for name in d.scores))
     for column in ("corpus", "document", *metric_names, "result"):
@@ -501,7 +602,7 @@ def _render(report: GateReport, console: "Console") -> None:
     for u in report.untranslated:
         style = "red" if u.failed else ("yellow" if u.newly else "dim")
         console.print(f"[{style}]{escape(u.corpus)}: {escape(u.message())}[/]", highlight=False)
-    for m in report.metrics:
+    for m in [*report.metrics, *report.pooled]:
         if not m.failed:
             continue
         console.print(f"\n[bold red]regression[/] {escape(m.name)}: {escape(m.message())}", highlight=False)
@@ -551,6 +652,19 @@ def _markdown(report: GateReport) -> str:
         lines.append(f"| {_md(m.corpus)} | {_md(name)} | {main.baseline:.{d}f} | {main.system:.{d}f} | "
                      f"{main.delta:+.{d}f} | {_ci(m)} | {_p(m.p_adjusted)} | {m.tolerance:g} | {result} |")
     lines.append("")
+    if report.pooled:
+        lines += ["**Pooled across corpora** (stratified bootstrap: resampled within each corpus, statistics "
+                  "pooled)", "",
+                  "| corpora | metric | baseline | candidate | Δ | 95% CI of Δ | p (adj.) | tolerance | result |",
+                  "|---|---|--:|--:|--:|--:|--:|--:|---|"]
+        for m in report.pooled:
+            main = m.analysis.main
+            result = "❌ fail" if m.failed else ("pass (n.s.)" if m.exceeds_tolerance else "pass")
+            name = m.metric + ("" if m.analysis.higher_is_better else " (↓ better)")
+            d = m.digits
+            lines.append(f"| {_md(m.corpus)} | {_md(name)} | {main.baseline:.{d}f} | {main.system:.{d}f} | "
+                         f"{main.delta:+.{d}f} | {_ci(m)} | {_p(m.p_adjusted)} | {m.tolerance:g} | {result} |")
+        lines.append("")
     failures = report.failures()
     if failures:
         lines += ["### Failures", ""] + [f"- {_md(f)}" for f in failures] + [""]
@@ -619,6 +733,11 @@ def _junit(report: GateReport) -> str:
                      f"  src: {_short(s.source)}", f"  ref: {_short(s.reference)}",
                      f"  baseline: {_short(s.baseline_hypothesis)}", f"  candidate: {_short(s.system_hypothesis)}"]
         case(m.corpus, "metrics", m.metric, m.message() if m.failed else None, "\n".join(body))
+    for m in report.pooled:
+        body = [m.message(), f"baseline: {report.baseline}", f"candidate: {report.candidate}",
+                f"pooled over {m.corpus}: {m.analysis.main.reason}",
+                f"95% CI of delta: {_ci(m)}; p (raw) = {_p(m.analysis.p_value)}; {report.settings_line()}"]
+        case("pooled", "metrics", m.metric, m.message() if m.failed else None, "\n".join(body))
     for d in report.documents:
         body = "\n".join(f"{n}: {_score(b, b, c)} -> {_score(c, b, c)} ({_delta((b, c))})"
                          for n, (b, c) in d.scores.items())

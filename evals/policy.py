@@ -23,9 +23,10 @@ from evals.yamlcheck import compose, is_null, line_of, mapping, plain
 
 if TYPE_CHECKING:
     from evals.compare import PairedSettings
+    from evals.stats.resolution import Resolution
 
-POLICY_KEYS = ("version", "defaults", "metrics", "test", "samples", "seed", "resampling", "min_documents",
-               "correction", "documents", "untranslated", "report")
+POLICY_KEYS = ("version", "defaults", "metrics", "test", "samples", "margin", "max_samples", "seed", "resampling",
+               "min_documents", "correction", "pooled", "documents", "untranslated", "report")
 METRIC_POLICY_KEYS = ("tolerance", "alpha")
 CORRECTIONS = ("holm", "none")
 POLICY_TESTS = ("bootstrap", "randomization")
@@ -46,11 +47,14 @@ class Policy:
     defaults: MetricPolicy = MetricPolicy()
     metrics: Mapping[str, MetricPolicy] = field(default_factory=dict)
     test: str = "bootstrap"
-    samples: int = 1000
+    samples: int | None = None  # None: "auto", enough for the number of tests (evals.stats.resolution)
+    margin: float = 10.0
+    max_samples: int = 200_000
     seed: int = 12345
     resampling: str = "auto"
     min_documents: int = 10
     correction: str = "holm"
+    pooled: bool = True
     floors: Mapping[str, float] = field(default_factory=dict)
     forbid_new_untranslated: bool = True
     report_segments: int = 5
@@ -60,16 +64,36 @@ class Policy:
         """The rule for a metric; ``comet:MODEL`` falls back to ``comet``'s, then to the defaults."""
         return self.metrics.get(name) or self.metrics.get(name.partition(":")[0]) or self.defaults
 
-    def settings(self) -> PairedSettings:
+    def resolution(self, tests: int) -> Resolution:
+        """Resamples (or trials) for a check of ``tests`` tests: ``samples``, or enough for them when auto.
+
+        The family is every test of the check under Holm, one test without
+        correction; the smallest alpha of the policy's metrics is the one that
+        must stay reachable.
+        """
+        from evals.stats.resolution import MIN_RESAMPLES, fixed_resamples, resamples_for
+
+        family = tests if self.correction == "holm" else 1
+        alpha = min([self.defaults.alpha, *(m.alpha for m in self.metrics.values())])
+        if self.samples is not None:
+            return fixed_resamples(self.samples, family, alpha, self.margin)
+        return resamples_for(max(1, family), alpha, margin=self.margin,
+                             minimum=min(MIN_RESAMPLES, self.max_samples), maximum=self.max_samples)
+
+    def settings(self, tests: int = 1) -> PairedSettings:
+        """The paired-test settings for a check of ``tests`` tests (see ``resolution``)."""
         from evals.compare import PairedSettings
 
-        return PairedSettings(test=self.test, n_resamples=self.samples, n_trials=self.samples, seed=self.seed,
-                              unit=self.resampling, min_documents=self.min_documents)
+        resolution = self.resolution(tests)
+        return PairedSettings(test=self.test, n_resamples=resolution.n, n_trials=resolution.n, seed=self.seed,
+                              unit=self.resampling, min_documents=self.min_documents, resolution=resolution)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "source": self.source, "test": self.test, "samples": self.samples, "seed": self.seed,
+            "source": self.source, "test": self.test, "samples": "auto" if self.samples is None else self.samples,
+            "margin": self.margin, "max_samples": self.max_samples, "seed": self.seed,
             "resampling": self.resampling, "min_documents": self.min_documents, "correction": self.correction,
+            "pooled": self.pooled,
             "defaults": vars(self.defaults), "metrics": {k: vars(v) for k, v in self.metrics.items()},
             "floors": dict(self.floors), "forbid_new_untranslated": self.forbid_new_untranslated,
             "report_segments": self.report_segments,
@@ -107,11 +131,14 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
     return Policy(
         defaults=defaults, metrics=metrics,
         test=read.choice(top.get("test"), POLICY_TESTS, "test", "bootstrap"),
-        samples=read.integer(top.get("samples"), "samples", 1000, minimum=1),
+        samples=read.samples(top.get("samples")),
+        margin=read.number(top.get("margin"), "margin", 10.0, minimum=1.0),
+        max_samples=read.integer(top.get("max_samples"), "max_samples", 200_000, minimum=1),
         seed=read.integer(top.get("seed"), "seed", 12345, minimum=0),
         resampling=read.choice(top.get("resampling"), RESAMPLING, "resampling", "auto"),
         min_documents=read.integer(top.get("min_documents"), "min_documents", 10, minimum=2),
         correction=read.choice(top.get("correction"), CORRECTIONS, "correction", "holm"),
+        pooled=read.boolean(top.get("pooled"), "pooled", True),
         floors=floors,
         forbid_new_untranslated=read.boolean(untranslated.get("forbid_new"), "untranslated.forbid_new", True),
         report_segments=read.integer(report.get("segments"), "report.segments", 5, minimum=0),
@@ -138,11 +165,26 @@ class _Fields:
     def value(self, node: yaml.Node | None, default: Any) -> Any:
         return default if node is None else plain(node, self.source)
 
-    def number(self, node: yaml.Node | None, field: str, default: float | None) -> float:
+    def number(self, node: yaml.Node | None, field: str, default: float | None,
+               minimum: float | None = None) -> float:
         value = self.value(node, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(f"must be a number, got {value!r}", node, field)
+        if minimum is not None and value < minimum:
+            raise self.fail(f"must be >= {minimum:g}, got {value!r}", node, field)
         return float(value)
+
+    def samples(self, node: yaml.Node | None) -> int | None:
+        """``auto`` (None: enough for the number of tests) or a fixed count >= 1."""
+        if node is not None and self.value(node, None) == "auto":
+            return None
+        if node is None:
+            return None
+        value = self.value(node, None)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise self.fail(f"must be auto or an integer >= 1, got {value!r}", node, "samples",
+                            hint="auto picks enough resamples for the number of tests")
+        return value
 
     def integer(self, node: yaml.Node | None, field: str, default: int, minimum: int) -> int:
         value = self.value(node, default)

@@ -398,3 +398,46 @@ def test_segment_explorer_shows_every_reference_as_text(two_reference_site, watc
     watched.shot("segments-two-references")
     time.sleep(0.2)
     assert watched.dialogs == [] and watched.errors == []
+
+
+@pytest.fixture(scope="module")
+def wmt22_site(tmp_path_factory):
+    """A run of the 12 WMT22 zh→en systems (BLEU, chrF) and its site."""
+    from tests import wmt22
+
+    wmt22.require_wmt22()
+    folder = tmp_path_factory.mktemp("wmt22-site")
+    db, run = wmt22.twelve_systems_run(folder)
+    out = folder / "site"
+    _mteval("dashboard", "--db", str(db), "--out", str(out))
+    return {"url": (out / "index.html").as_uri(), "run": run}
+
+
+def test_significance_page_ranks_twelve_wmt22_systems_in_clusters(wmt22_site, watched):
+    """Resamples fitted to the 66 pairs: after Holm the systems separate, JDExploreAcademy above Online-W."""
+    watched.open(f"{wmt22_site['url']}#/significance?run={wmt22_site['run']}&corpus=wmt22")
+    page = watched.page
+    for metric in ("bleu", "chrf"):
+        ranking = page.locator(f"section.ranking[data-metric='{metric}']")
+        assert ranking.count() == 1
+        assert int(ranking.get_attribute("data-clusters")) >= 3
+        assert ranking.locator("tbody tr").count() == 12
+        clusters = [int(c) for c in ranking.locator("tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.cluster)")]
+        assert clusters == sorted(clusters) and len(set(clusters)) >= 3
+        assert "Holm–Bonferroni over the 66 pairs" in ranking.inner_text()
+    bleu = page.locator("section.ranking[data-metric='bleu']")
+    first = bleu.locator("tbody tr").first
+    assert first.get_attribute("data-system") == "JDExploreAcademy"
+    jd = int(bleu.locator("tr[data-system='JDExploreAcademy']").get_attribute("data-cluster"))
+    online_w = int(bleu.locator("tr[data-system='Online-W']").get_attribute("data-cluster"))
+    assert jd < online_w
+    assert page.locator("#sig-holm").input_value() == "holm"  # the matrix shows Holm-adjusted p-values
+    cell = page.locator("section.matrix[data-metric='bleu'] td[data-row='JDExploreAcademy'][data-col='Online-W']")
+    assert "sig-better" in cell.get_attribute("class") and cell.inner_text().startswith("+")
+    reverse = page.locator("section.matrix[data-metric='bleu'] td[data-row='Online-W'][data-col='JDExploreAcademy']")
+    assert "sig-worse" in reverse.get_attribute("class")
+    assert page.locator("section.matrix[data-metric='bleu'] td.sig-better").count() > 20
+    assert "Clusters:" in page.locator("#main").inner_text()
+    watched.shot("significance-wmt22-clusters")
+    assert watched.errors == []

@@ -51,3 +51,17 @@ def test_empty_sections_and_documents_are_the_defaults():
     policy = parse_policy("documents:\nmetrics:\n  bleu:\n", "p.yaml")
     assert policy.floors == {} and policy.for_metric("bleu") == policy.defaults
     assert load_policy().to_json()["metrics"]["comet"] == {"tolerance": 0.01, "alpha": 0.05}
+
+
+def test_samples_are_fitted_to_the_number_of_tests_unless_fixed():
+    default = load_policy()
+    assert default.samples is None and default.pooled
+    assert default.settings(3).n_resamples == 1000  # few tests: sacrebleu's count
+    fitted = default.settings(57)
+    assert fitted.n_resamples == 11399 and fitted.resolution.can_reject
+    fixed = parse_policy("samples: 1000\n").settings(57)
+    assert fixed.n_resamples == 1000 and not fixed.resolution.can_reject
+    assert parse_policy("samples: auto\ncorrection: none\n").settings(57).n_resamples == 1000  # one test each
+    assert parse_policy("samples: auto\nmax_samples: 5000\n").settings(57).resolution.capped
+    assert error_of("pooled: sometimes\n").field == "pooled"
+    assert error_of("margin: 0.5\n").field == "margin"

@@ -351,3 +351,100 @@ def test_fast_bleu_and_ter_scoring_is_bit_identical_to_sacrebleu(data):
         assert [fast(r) for r in rows] == [exact(r) for r in rows]
         exact_ter = resample_scorer(ter, float32)
         assert _ter_scores(ter_rows, float32).tolist() == [exact_ter(r) for r in ter_rows]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_vectorised_bleu_is_bit_identical_to_sacrebleu(data):
+    """Every row, every smoothing sacrebleu's bootstrap can take this path with, effective order or not."""
+    from evals.stats.bootstrap import _bleu_scores, resample_scorer
+
+    n_rows = data.draw(st.integers(min_value=1, max_value=12))
+    counts = st.integers(min_value=0, max_value=data.draw(st.sampled_from([4, 300, 10**6])))
+    smooth = data.draw(st.sampled_from(["exp", "none", "floor"]))
+    bleu = get_metric("bleu", smooth_method=smooth, effective_order=data.draw(st.booleans()))
+    rows = np.array(data.draw(st.lists(st.lists(counts, min_size=10, max_size=10), min_size=n_rows,
+                                       max_size=n_rows)), dtype=np.int64)
+    rows[:, 2:6] = np.minimum(rows[:, 2:6], rows[:, 6:10])  # matches <= n-grams
+    for float32 in (True, False):
+        exact = resample_scorer(bleu, float32)
+        assert _bleu_scores(bleu, rows, float32).tolist() == [exact(r) for r in rows]
+
+
+def test_resamples_fit_the_number_of_tests():
+    from evals.stats.resolution import MAX_RESAMPLES, fixed_resamples, resamples_for
+
+    # Small families keep sacrebleu's 1,000 (and so its p-values).
+    assert [resamples_for(m).n for m in (1, 2, 5)] == [1000, 1000, 1000]
+    big = resamples_for(54)
+    assert big.n == 10799 and big.smallest_adjusted_p <= 0.05 / 10 and big.can_reject
+    assert resamples_for(54, 0.01).n == 53999
+    capped = resamples_for(10**6)
+    assert capped.capped and capped.n == MAX_RESAMPLES and "capped" in capped.describe()
+    floor = fixed_resamples(1000, 54)
+    assert not floor.can_reject and floor.smallest_adjusted_p == pytest.approx(54 / 1001)
+    assert "nothing can be significant" in floor.describe()
+    with pytest.raises(InputError):
+        resamples_for(0)
+
+
+def test_a_stratified_bootstrap_of_one_corpus_is_the_paired_bootstrap():
+    from evals.stats import paired_bootstrap_stratified
+
+    refs = _references()
+    metric = get_metric("bleu")
+    base = metric.segment_stats(_drop_words(refs, 0.3, 5, 0.8), refs)
+    other = metric.segment_stats(_drop_words(refs, 0.35, 7, 0.8), refs)
+    plain = paired_bootstrap(metric, base, other, n_resamples=500, seed=3)
+    pooled_one = paired_bootstrap_stratified(metric, [(base, other, None)], n_resamples=500, seed=3)
+    assert (pooled_one.p_value, pooled_one.delta_ci, pooled_one.baseline, pooled_one.system) == (
+        plain.p_value, plain.delta_ci, plain.baseline, plain.system)
+    assert pooled_one.unit == "stratified" and "1 corpora" in pooled_one.reason
+
+
+def test_the_pooled_test_finds_a_consistent_drop_no_corpus_shows_alone():
+    """Twelve small corpora, each a little worse: few or none significant alone, clearly so pooled."""
+    from evals.stats import paired_bootstrap_stratified
+
+    refs = _references()
+    metric = get_metric("chrf")
+    strata, alone = [], []
+    for k in range(12):
+        part = refs[k * 8:(k + 1) * 8]
+        base = metric.segment_stats(_drop_words(part, 0.3, 100 + k, 0.8), part)
+        worse = metric.segment_stats(_drop_words(part, 0.5, 200 + k, 0.8), part)
+        strata.append((base, worse, None))
+        alone.append(paired_bootstrap(metric, base, worse, n_resamples=2000).p_value)
+    pooled_result = paired_bootstrap_stratified(metric, strata, n_resamples=2000)
+    assert pooled_result.delta < 0 and pooled_result.delta_ci[1] < 0 and pooled_result.p_value < 0.01
+    assert sum(p < 0.01 for p in alone) <= 3
+
+
+def test_significance_clusters_follow_mt_metrics_eval():
+    from evals.stats import significance_clusters
+
+    names = ["a", "b", "c", "d", "e"]
+    scores = [25.0, 30.0, 29.9, 20.0, 24.9]
+    p = [[None] * 5 for _ in range(5)]
+
+    def mark(x, y, value):
+        p[names.index(x)][names.index(y)] = p[names.index(y)][names.index(x)] = value
+
+    for x in names:
+        for y in names:
+            if x < y:
+                mark(x, y, 0.5)
+    for top in ("b", "c"):
+        for low in ("a", "e", "d"):
+            mark(top, low, 0.001)
+    mark("a", "d", 0.001)
+    mark("e", "d", 0.001)
+    ranked = significance_clusters(names, scores, p)
+    assert [(r.name, r.rank, r.cluster) for r in ranked] == [
+        ("b", 1, 1), ("c", 2, 1), ("a", 3, 2), ("e", 4, 2), ("d", 5, 3)]
+    # "any", not "every": c is worse than a only significantly, not than b: still a new cluster.
+    chain = [[None, 0.2, 0.01], [0.2, None, 0.2], [0.01, 0.2, None]]
+    assert [r.cluster for r in significance_clusters(["x", "y", "z"], [3.0, 2.0, 1.0], chain)] == [1, 1, 2]
+    # Lower is better (TER): ordered ascending.
+    assert [r.name for r in significance_clusters(["x", "y"], [50.0, 40.0], [[None, 0.5], [0.5, None]],
+                                                  higher_is_better=False)] == ["y", "x"]

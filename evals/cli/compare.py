@@ -43,10 +43,14 @@ def _stdout_console():
 @click.option("--corpus", "corpora", multiple=True, metavar="NAME", help="Only these corpora (repeatable).")
 @click.option("--test", type=click.Choice(["bootstrap", "randomization", "both"]), default="bootstrap",
               show_default=True, help="Paired test: bootstrap resampling, approximate randomization, or both.")
-@click.option("--resamples", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Bootstrap resamples.")
-@click.option("--trials", type=click.IntRange(min=1), default=10000, show_default=True,
-              help="Approximate-randomization trials.")
+@click.option("--resamples", default="auto", show_default=True, metavar="N|auto",
+              help="Bootstrap resamples; auto: at least 1000 (sacrebleu's), more when many tests are "
+                   "corrected together, so the smallest adjusted p stays at alpha/10.")
+@click.option("--trials", default="auto", show_default=True, metavar="N|auto",
+              help="Approximate-randomization trials; auto: at least 10000, more for many tests.")
+@click.option("--clusters", is_flag=True,
+              help="With --run: rank every system per corpus and metric with significance clusters "
+                   "(WMT style; every pair bootstrapped, Holm over the pairs). No --baseline needed.")
 @click.option("--seed", type=click.IntRange(min=0), default=12345, show_default=True, help="Random seed.")
 @click.option("--resampling", type=click.Choice(["auto", "segment", "document"]), default="auto",
               show_default=True, help="Resampling unit (auto: documents when there are >= 10).")
@@ -59,8 +63,8 @@ def _stdout_console():
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format (csv: the score table only).")
-def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resamples, trials, seed, resampling,
-            alpha, n_segments, rank_by, db, fmt) -> None:
+def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resamples, trials, clusters, seed,
+            resampling, alpha, n_segments, rank_by, db, fmt) -> None:
     """Compare systems with a baseline: deltas, 95% CIs, p-values, documents, changed segments.
 
     \b
@@ -70,22 +74,31 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
       mteval compare 3:gloss 4:gloss            the same system across runs
       mteval compare baselines/main.json latest:my-model
       mteval compare --run 3 --baseline gloss   every other system of run 3 against gloss
+      mteval compare --run 3 --clusters         every system of run 3 ranked, with clusters
     Systems compared across runs must be on the same segments; different metric signatures
     are an error.
     """
     from evals.compare import PairedSettings, SideSpec, compare_systems, load_side, parse_side
     from evals.store import open_store
 
+    resamples, trials = _count(resamples, "--resamples"), _count(trials, "--trials")
+    auto = resamples is None or trials is None
+    settings = PairedSettings(test=test, n_resamples=resamples or 1000, n_trials=trials or 10000, seed=seed,
+                              unit=resampling, auto_samples=auto)
+    if clusters:
+        if run_ref is None or specs or baseline_name:
+            raise click.UsageError("--clusters ranks the systems of --run RUN (no baseline; --system to choose)")
+        _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt)
+        return
     if run_ref is not None:
         if specs:
             raise click.UsageError("give either --run with --baseline/--system or RUN:SYSTEM arguments, not both")
         if baseline_name is None:
-            raise click.UsageError("--run needs --baseline NAME")
+            raise click.UsageError("--run needs --baseline NAME (or --clusters to rank every system)")
     elif baseline_name or systems:
         raise click.UsageError("--baseline/--system name systems of --run RUN")
     elif len(specs) < 2:
         raise click.UsageError("name a baseline and at least one system, e.g. `mteval compare 3:gloss 3:copy`")
-    settings = PairedSettings(test=test, n_resamples=resamples, n_trials=trials, seed=seed, unit=resampling)
     needs_store = run_ref is not None or any(parse_side(s).path is None for s in specs)
     store = open_store(db) if needs_store else None
     try:
@@ -111,6 +124,71 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
         emit(result.rows(), "csv")
     else:
         _print_comparison(result)
+
+
+def _count(value: str, option: str) -> int | None:
+    """A count option: a positive integer, or None for auto."""
+    if str(value).strip().lower() == "auto":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise click.BadParameter(f"must be auto or an integer >= 1, got {value!r}", param_hint=option)
+    return number
+
+
+def _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt) -> None:
+    """``--clusters``: every system of the run ranked per corpus and metric, with significance clusters."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from evals.compare import digits_for, load_run_systems, rank_systems
+    from evals.store import open_store
+
+    with open_store(db, readonly=True) as store:
+        info = store.get_run(run_ref)
+        names = list(systems) or [s["name"] for s in info["systems"]]
+        sides = load_run_systems(store, info["id"], names, corpora=list(corpora) or None)
+    ordered = [sides[n] for n in names]
+    for side in ordered:
+        if systems and isinstance(side, Exception):
+            raise side  # a system the user named
+    usable = [(n, s) for n, s in zip(names, ordered) if not isinstance(s, Exception)]
+    tables, notes = rank_systems([s for _, s in usable], settings=settings, alpha=alpha, corpora=corpora or None,
+                                 metrics=metrics or None, names=[n for n, _ in usable])
+    notes += [f"{n}: left out ({s})" for n, s in zip(names, ordered) if isinstance(s, Exception)]
+    if fmt == "json":
+        click.echo(json.dumps({"run": info["id"], "alpha": alpha, "settings": settings.to_json(),
+                               "matrices": [t.to_json() for t in tables], "notes": notes},
+                              ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        emit([{"corpus": t.corpus, "metric": t.metric} | r.to_json() for t in tables for r in t.ranking], "csv")
+        return
+    console = _stdout_console()
+    console.print(f"[bold]run {info['id']}[/]: systems ranked with significance clusters", highlight=False)
+    console.print("[dim]a new cluster starts where a system is significantly worse than any system of the "
+                  "current one (mt-metrics-eval's rule); ↓: lower is better[/]", highlight=False)
+    for t in tables:
+        d = digits_for(*(r.score for r in t.ranking))
+        title = f"{t.corpus} · {t.metric}{'' if t.higher_is_better else ' ↓'}: {t.n_clusters} clusters"
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("cluster", "rank", "system", "score", "p (Holm) to next"):
+            table.add_column(column, justify="left" if column == "system" else "right")
+        for k, r in enumerate(t.ranking):
+            after = t.ranking[k + 1] if k + 1 < len(t.ranking) else None
+            p = t.p(r.name, after.name) if after else None
+            first = k == 0 or t.ranking[k - 1].cluster != r.cluster
+            table.add_row(str(r.cluster) if first else "", str(r.rank), escape(r.name), f"{r.score:.{d}f}",
+                          "–" if p is None else f"{p:.4f}", end_section=after is not None and after.cluster != r.cluster)
+        console.print(table)
+        console.print(f"[dim]paired bootstrap, {escape(t.resolution.describe())}, seed {settings.seed}; "
+                      f"{escape(t.correction)}; alpha {alpha:g}[/]\n", highlight=False)
+    for note in notes:
+        console.print(f"[dim]note: {escape(note)}[/]", highlight=False)
 
 
 def _print_comparison(result) -> None:

@@ -19,6 +19,8 @@ A *side* of a comparison is one system's output on some corpora, with, per
   source and reference) and the same metric signatures; anything else is an
   ``InputError`` naming the segments or signature keys that differ, because a
   delta between different test sets or tokenisations is not a measurement;
+* ``ranking`` -- N systems ranked per corpus and metric with WMT-style
+  significance clusters (every pair bootstrapped, Holm over the pairs);
 * ``analysis`` -- paired tests (``evals.stats.paired``) per corpus and metric,
   Holm–Bonferroni across the systems compared with one baseline, per-document
   wins/ties/losses and the segments that changed most (``compare_systems``).
@@ -40,6 +42,7 @@ from evals.compare.analysis import (
     document_deltas,
     segment_changes,
 )
+from evals.compare.ranking import RankedMatrix, rank_matrix, rank_systems
 from evals.compare.resolve import load_side
 from evals.compare.runs import (
     RunFrames,
@@ -64,8 +67,8 @@ from evals.compare.sides import (
 
 __all__ = [
     "TESTS", "Comparison", "CorpusData", "DocumentDelta", "MetricComparison", "MetricData", "Pair", "PairAnalysis",
-    "PairedSettings", "RunFrames", "SegmentChange", "SegmentRecord", "SegmentStats", "SideSpec", "SystemData",
+    "PairedSettings", "RankedMatrix", "RunFrames", "SegmentChange", "SegmentRecord", "SegmentStats", "SideSpec", "SystemData",
     "align", "analyse", "check_segments", "compare_systems", "default_rank_metric", "describe_signature_difference",
     "digits_for", "document_deltas", "load_run_system", "load_run_systems", "load_side", "metric_for_signature",
-    "parse_side", "pick_system", "segment_changes", "segment_stats_for", "signature_keys", "text_hash",
+    "parse_side", "pick_system", "rank_matrix", "rank_systems", "segment_changes", "segment_stats_for", "signature_keys", "text_hash",
 ]

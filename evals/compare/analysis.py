@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from evals.compare.align import Pair, align
@@ -21,6 +21,7 @@ from evals.stats import (
     paired_bootstrap,
     paired_randomization,
 )
+from evals.stats.resolution import MAX_RESAMPLES, Resolution, fixed_resamples, resamples_for
 
 TESTS = ("bootstrap", "randomization", "both")
 # Scores this close are equal (pooled scores are floats computed two ways).
@@ -35,7 +36,12 @@ def digits_for(*scores: float | None) -> int:
 
 @dataclass(frozen=True)
 class PairedSettings:
-    """How paired tests run: which test(s), samples, seed, resampling unit."""
+    """How paired tests run: which test(s), samples, seed, resampling unit.
+
+    ``auto_samples``: ``n_resamples`` and ``n_trials`` are minimums, raised by
+    ``fitted`` to what the family of tests needs (``evals.stats.resolution``);
+    ``resolution`` records what was chosen and why, for reports.
+    """
 
     test: str = "bootstrap"  # bootstrap | randomization | both
     n_resamples: int = DEFAULT_RESAMPLES
@@ -44,16 +50,30 @@ class PairedSettings:
     unit: str = "auto"
     min_documents: int = MIN_DOCUMENTS
     level: float = DEFAULT_LEVEL
+    auto_samples: bool = False
+    resolution: Resolution | None = None
 
     def __post_init__(self) -> None:
         if self.test not in TESTS:
             raise UsageError(f"unknown test {self.test!r}", field="test",
                              hint=did_you_mean(self.test, TESTS) or f"use one of {', '.join(TESTS)}")
 
+    def fitted(self, tests: int, alpha: float) -> "PairedSettings":
+        """These settings for a family of ``tests`` corrected tests at ``alpha``: with ``auto_samples``,
+        enough resamples and trials that the smallest attainable adjusted p is well below alpha."""
+        if not self.auto_samples:
+            main = self.n_trials if self.test == "randomization" else self.n_resamples
+            return replace(self, resolution=fixed_resamples(main, tests, alpha))
+        resamples = resamples_for(tests, alpha, minimum=min(self.n_resamples, MAX_RESAMPLES))
+        trials = resamples_for(tests, alpha, minimum=min(self.n_trials, MAX_RESAMPLES))
+        return replace(self, n_resamples=resamples.n, n_trials=trials.n,
+                       resolution=trials if self.test == "randomization" else resamples)
+
     def to_json(self) -> dict[str, Any]:
         return {"test": self.test, "n_resamples": self.n_resamples, "n_trials": self.n_trials,
                 "seed": self.seed, "resampling": self.unit, "min_documents": self.min_documents,
-                "ci_level": self.level}
+                "ci_level": self.level, "samples": "auto" if self.auto_samples else "fixed",
+                "resolution": self.resolution.to_json() if self.resolution else None}
 
 
 @dataclass(frozen=True)
@@ -346,7 +366,7 @@ def compare_systems(
         raise UsageError("nothing to compare: name at least one system besides the baseline")
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must be between 0 and 1, got {alpha}", field="alpha")
-    settings = settings or PairedSettings()
+    settings = (settings or PairedSettings()).fitted(len(systems), alpha)
     notes: list[str] = []
     per_system: list[tuple[SystemData, list[PairAnalysis]]] = []
     for system in systems:

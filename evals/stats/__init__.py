@@ -8,7 +8,12 @@
   bootstrap of every pair of several systems on shared resamples
   (``paired_bootstrap_matrix``) and a sign-flip test on mean segment scores
   (``paired_sign_flip``);
-* ``evals.stats.multiple`` -- Holm–Bonferroni correction (``holm``, ``holm_matrix``).
+* ``evals.stats.multiple`` -- Holm–Bonferroni correction (``holm``, ``holm_matrix``);
+* ``evals.stats.resolution`` -- how many resamples a family of m corrected
+  tests needs so that its smallest attainable adjusted p is well below alpha
+  (``resamples_for``);
+* ``evals.stats.clusters`` -- WMT-style significance clusters of N ranked
+  systems (``significance_clusters``).
 
 Everything is seeded (default seed 12345, sacrebleu's) and records the seed,
 the number of resamples and the resampling unit it used.
@@ -26,7 +31,11 @@ _EXPORTS = {
                      "system_ci_details"), "evals.stats.bootstrap"),
     **dict.fromkeys(("holm", "holm_matrix", "holm_reject"), "evals.stats.multiple"),
     **dict.fromkeys(("DEFAULT_TRIALS", "PairedResult", "paired_bootstrap", "paired_bootstrap_matrix",
-                     "paired_randomization", "paired_sign_flip", "paired_test"), "evals.stats.paired"),
+                     "paired_bootstrap_stratified", "paired_randomization", "paired_sign_flip", "paired_test"),
+                   "evals.stats.paired"),
+    **dict.fromkeys(("RankedSystem", "significance_clusters"), "evals.stats.clusters"),
+    **dict.fromkeys(("MAX_RESAMPLES", "MIN_RESAMPLES", "MARGIN", "Resolution", "fixed_resamples", "resamples_for"),
+                    "evals.stats.resolution"),
 }
 
 __all__ = sorted(_EXPORTS)

@@ -30,6 +30,12 @@ p = 1, where sacrebleu's strict ``>`` returns ``1 / (n + 1)`` and calls
 identical systems "significantly different". (sacrebleu also treats seed 0
 as "unseeded" in paired tests; we don't.)
 
+``paired_bootstrap_stratified`` is the paired bootstrap over several corpora
+at once (strata): each resample draws within every corpus, by that corpus's
+own unit, and pools the statistics of all corpora into one score, so a small
+drop that is consistent across many test sets -- too small for any one of
+them -- shows as one significant pooled drop.
+
 ``paired_bootstrap_matrix`` runs the paired bootstrap for every pair of
 several systems on one set of resamples (the same code as
 ``paired_bootstrap``, so identical results); ``paired_sign_flip`` is the
@@ -59,6 +65,10 @@ from evals.stats.bootstrap import (
     _check_count,
     _check_level,
     _check_seed,
+    _CHUNK as _BOOTSTRAP_CHUNK,
+    _MAX_DRAWN,
+    _unit_counts,
+    _unit_stats,
     bootstrap_samples,
     choose_resampling,
     interval_bounds,
@@ -199,6 +209,72 @@ def _bootstrap_pairs(
             system_mean=float(samples[i].mean()), baseline_mean=float(samples[j].mean()),
         )
     return results
+
+
+def paired_bootstrap_stratified(
+    metric: "Metric",
+    strata: Sequence[tuple[Any, Any, Sequence[str] | None]],
+    *,
+    unit: str = "auto",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    level: float = DEFAULT_LEVEL,
+    min_documents: int = MIN_DOCUMENTS,
+) -> PairedResult:
+    """Paired bootstrap of the pooled score over several corpora, resampling within each (stratified).
+
+    ``strata`` are ``(baseline_stats, system_stats, doc_ids)`` per corpus. The
+    observed scores are the metric on the statistics of all corpora summed
+    (what one corpus made of all of them would score); each resample draws
+    every corpus's units (segments or documents, chosen per corpus as
+    ``choose_resampling`` does) with replacement *within that corpus*, so each
+    corpus keeps its size and weight, and the pooled statistics of the draws
+    give one score per resample and side. The p-value and interval then
+    follow ``paired_bootstrap``: with a single stratum the result equals it.
+    """
+    if not strata:
+        raise InputError(f"{metric.name}: no corpora to pool", field="stats")
+    _check_count(n_resamples, "n_resamples")
+    _check_seed(seed)
+    _check_level(level)
+    prepared = []
+    for base_stats, system_stats, doc_ids in strata:
+        base, system = _paired_rows(metric, base_stats, system_stats)
+        resampling = choose_resampling(len(base), doc_ids, unit, min_documents)
+        # Both sides side by side: one product per corpus and chunk.
+        prepared.append((resampling, np.concatenate([_unit_stats(base, resampling),
+                                                     _unit_stats(system, resampling)], axis=1)))
+    width = prepared[0][1].shape[1] // 2
+    total_units = sum(r.n_units for r, _ in prepared)
+    chunk = max(1, min(_BOOTSTRAP_CHUNK, _MAX_DRAWN // max(1, total_units)))
+    rng = np.random.default_rng(seed)
+    samples = [np.empty(n_resamples, dtype=np.float64), np.empty(n_resamples, dtype=np.float64)]
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        sums = None
+        for resampling, rows in prepared:
+            counts = _unit_counts(rng.choice(resampling.n_units, size=(size, resampling.n_units), replace=True))
+            part = pooled(counts, rows)
+            sums = part if sums is None else sums + part
+        for side in (0, 1):
+            samples[side][start:start + size] = score_rows(metric, sums[:, side * width:(side + 1) * width],
+                                                           float32=True)
+    totals = sum(rows.sum(axis=0) for _, rows in prepared)
+    base_total, system_total = totals[:width], totals[width:]
+    base_score, system_score = metric.score_from_stats(base_total), metric.score_from_stats(system_total)
+    differences = np.abs(samples[1] - samples[0])
+    units: dict[str, int] = {}
+    for resampling, _ in prepared:
+        units[resampling.unit] = units.get(resampling.unit, 0) + 1
+    by_unit = ", ".join(f"{unit}s in {n}" for unit, n in units.items())
+    reason = f"stratified: resampling within each of {len(prepared)} corpora ({by_unit}), statistics pooled"
+    return PairedResult(
+        metric=metric.name, test="bootstrap", baseline=base_score, system=system_score,
+        p_value=p_value(differences - differences.mean(), abs(system_score - base_score)),
+        unit="stratified", reason=reason, n_samples=n_resamples, seed=seed,
+        delta_ci=interval_bounds(samples[1] - samples[0], level), ci_level=level,
+        system_mean=float(samples[1].mean()), baseline_mean=float(samples[0].mean()),
+    )
 
 
 def paired_randomization(

@@ -1,4 +1,5 @@
-/* Significance: for each metric, a systems × systems matrix of score deltas (row − column) and paired-test p-values. */
+/* Significance: for each metric, the systems ranked with significance clusters (WMT style), and a
+   systems × systems matrix of score deltas (row − column) and paired-test p-values. */
 "use strict";
 
 (function () {
@@ -37,6 +38,9 @@
 
       function draw(target) {
         const shown = tests.filter((t) => t.corpus === state.corpus && (!state.metric || t.metric === state.metric));
+        const rankings = h("div", { class: "rankings" });
+        for (const test of shown) if (test.ranking) rankings.appendChild(ranking(test));
+        target.appendChild(rankings);
         const grid = h("div", { class: "matrices" });
         for (const test of shown) grid.appendChild(matrix(test));
         target.appendChild(grid);
@@ -50,6 +54,8 @@
           `Each cell: Δ = row − column in metric points, and the p-value of the paired test (α = ${shown[0] ? shown[0].alpha : 0.05}). `,
           "Colour follows “better”, so for error metrics such as TER (↓) a negative Δ is an improvement. ",
           state.holm ? "Holm–Bonferroni adjusts the p-values over all pairs of one matrix. " : "Raw p-values: with many pairs some will be “significant” by chance. ",
+          "Clusters: systems ranked by score; a new cluster starts where a system is significantly worse than any system of the current cluster (mt-metrics-eval’s rule, Holm-adjusted p < α), so systems in one cluster are not significantly different. ",
+          "Resamples are fitted to the number of pairs, so the smallest attainable adjusted p stays well below α. ",
           "Method: ", methods.join("; ") || "–", ". Click a cell to compare the two systems segment by segment."));
       }
     },
@@ -79,6 +85,22 @@
     return h("section", { class: "matrix", "data-metric": test.metric },
       h("h3", null, MT.metricLabel(test.metric)),
       h("table", { class: "sig" }, h("thead", null, head), h("tbody", null, rows)));
+  }
+
+  function ranking(test) {
+    const rows = test.ranking.map((r, k) => {
+      const first = k === 0 || test.ranking[k - 1].cluster !== r.cluster;
+      return h("tr", { class: [first ? "cluster-start" : "", r.cluster % 2 ? "cluster-odd" : ""], "data-system": r.system, "data-cluster": String(r.cluster) },
+        h("td", { class: "cluster" }, first ? String(r.cluster) : ""),
+        h("td", { class: "rank" }, String(r.rank)),
+        h("td", { class: "system", title: r.system }, h("span", { class: "swatch", style: { background: MT.color(r.system) } }), short(r.system)),
+        h("td", { class: "score" }, MT.fmt(r.score)));
+    });
+    return h("section", { class: "ranking", "data-metric": test.metric, "data-clusters": String(test.clusters) },
+      h("h3", null, MT.metricLabel(test.metric), h("span", { class: "sub" }, `${test.clusters} clusters · ${test.correction}, α = ${test.alpha} · ${test.n_resamples.toLocaleString("en")} resamples`)),
+      h("table", { class: "clusters" },
+        h("thead", null, h("tr", null, ["cluster", "rank", "system", "score"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", null, rows)));
   }
 
   function short(name) {
