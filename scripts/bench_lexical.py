@@ -16,6 +16,17 @@ printed too because on a shared machine wall-clock mostly measures the
 neighbours. The CPU ratio is what "statistics once" buys; parallel workers
 then divide ours' wall-clock by up to ``--jobs``.
 
+``--wmt22 [DIR]`` times statistics extraction alone on the shared WMT22 zh-en
+set instead: the 12 systems x 1,875 segments, BLEU, chrF and chrF++, our
+numba engine against sacrebleu's own ``_extract_corpus_statistics``, each
+side in a fresh process of its own on one core (sacrebleu with its reference
+cache, so both count the references once). The rows of both sides must be
+identical; the ratio of their times is printed, with the one-off cost of
+importing numba and loading the compiled kernels shown apart.
+
+    python scripts/bench_lexical.py --wmt22                # reference A
+    python scripts/bench_lexical.py --wmt22 --refs A B     # two references
+
 Data is synthetic and seeded: Zipf-distributed pseudo-English words in
 sentences of about 25 tokens, documents of 20 segments, and per system a
 hypothesis that is a noisy edit of the reference (deletions, substitutions,
@@ -189,8 +200,75 @@ def max_difference(a: LevelScores, b: LevelScores) -> float:
     return max(diffs)
 
 
+WMT22 = Path(__file__).resolve().parents[2] / "shared" / "data" / "wmt22-zh-en"
+WMT22_SYSTEMS = ("AISP-SJTU", "DLUT", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX", "NiuTrans",
+                 "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
+WMT22_METRICS = ("bleu", "chrf", "chrf++")
+
+
+def wmt22_texts(data: Path, refs: list[str]) -> tuple[list[list[str]], list[list[str]]]:
+    """(reference streams, the 12 systems' hypotheses) of the WMT22 zh-en set."""
+    prefix = data / "generaltest2022.zh-en"
+    streams = [Path(f"{prefix}.ref.{key}.en").read_text("utf-8").splitlines() for key in refs]
+    systems = [Path(f"{prefix}.hyp.{name}.en").read_text("utf-8").splitlines() for name in WMT22_SYSTEMS]
+    return streams, systems
+
+
+def wmt22_side(side: str, name: str, data: Path, refs: list[str]) -> dict:
+    """One side's statistics of the 12 systems, timed in this process: wall, CPU, one-off load, rows' digest."""
+    import hashlib
+
+    import numpy as np
+
+    streams, systems = wmt22_texts(data, refs)
+    tuples = list(zip(*streams))
+    load_wall = 0.0
+    wall, cpu = time.perf_counter(), time.process_time()
+    if side == "sacrebleu":
+        metric = BLEU(force=True) if name == "bleu" else CHRF(word_order=2 if name == "chrf++" else 0)
+        metric._ref_cache = metric._cache_references(streams)
+        rows = [np.asarray(metric._extract_corpus_statistics(hyps, None), np.int64) for hyps in systems]
+    else:
+        from evals.metrics.ngram_kernels import match_counts  # noqa: F401 -- numba and the kernels, timed apart
+
+        load_wall = time.perf_counter() - wall
+        metric = get_metric(name, n_refs=len(refs), engine="numba")
+        rows = [metric.segment_stats(hyps, tuples) for hyps in systems]
+    digest = hashlib.sha256(b"".join(r.tobytes() for r in rows)).hexdigest()
+    return {"wall": time.perf_counter() - wall - load_wall, "cpu": time.process_time() - cpu,
+            "load": load_wall, "digest": digest}
+
+
+def wmt22_main(data: Path, refs: list[str], metrics: list[str]) -> int:
+    import json
+    import os
+    import subprocess
+
+    if not data.is_dir():
+        raise SystemExit(f"WMT22 data not found in {data}")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]),
+                                                        *filter(None, [os.environ.get("PYTHONPATH")])])}
+    print(f"WMT22 zh-en statistics, 12 systems x 1875 segments, references {'+'.join(refs)}, one process per side")
+    print(f"{'metric':<8} {'sacrebleu s':>12} {'ours s':>8} {'speed-up':>9}   (ours: + numba load, CPU s)")
+    for name in metrics:
+        results = {}
+        for side in ("sacrebleu", "ours"):
+            command = [sys.executable, __file__, "--wmt22-side", side, name, "--wmt22", str(data), "--refs", *refs]
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+            results[side] = json.loads(done.stdout.strip().splitlines()[-1])
+        theirs, ours = results["sacrebleu"], results["ours"]
+        assert theirs["digest"] == ours["digest"], f"{name}: statistics differ from sacrebleu's"
+        print(f"{name:<8} {theirs['wall']:12.2f} {ours['wall']:8.2f} {theirs['wall'] / ours['wall']:8.1f}x"
+              f"   (+{ours['load']:.2f} s load; CPU {theirs['cpu']:.2f} vs {ours['cpu']:.2f})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--wmt22", nargs="?", type=Path, const=WMT22, default=None,
+                        help="statistics of the WMT22 systems, ours vs sacrebleu (the shared data folder)")
+    parser.add_argument("--refs", nargs="+", default=["A"], choices=["A", "B"], help="WMT22 references")
+    parser.add_argument("--wmt22-side", nargs=2, metavar=("SIDE", "METRIC"), help=argparse.SUPPRESS)
     parser.add_argument("--segments", type=int, default=10_000)
     parser.add_argument("--systems", type=int, default=5)
     parser.add_argument(
@@ -199,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--metrics", nargs="+", choices=METRICS, default=list(METRICS))
     args = parser.parse_args(argv)
+    if args.wmt22_side:
+        import json
+
+        print(json.dumps(wmt22_side(*args.wmt22_side, args.wmt22, args.refs)))
+        return 0
+    if args.wmt22:
+        chosen = [m for m in args.metrics if m in WMT22_METRICS] if "--metrics" in (argv or sys.argv) else None
+        return wmt22_main(args.wmt22, args.refs, chosen or list(WMT22_METRICS))
 
     corpus = make_corpus(args.segments, args.systems, args.seed)
     jobs = get_metric("ter", n_jobs=args.jobs).n_jobs

@@ -279,6 +279,7 @@ class ChrfStats:
         self.char_order = int(sacre_chrf.char_order)
         self.word_order = int(sacre_chrf.word_order)
         self._vocab: dict[str, int] = {}
+        self._word_ids: dict[str, tuple[int, ...]] = {}  # hypothesis word -> its pieces' ids (see _hyp_words)
 
     def _units(self, texts: Sequence[str], add: bool) -> tuple[tuple[np.ndarray, np.ndarray], Any]:
         """(characters, words) of each text, as sacrebleu's ``_compute_segment_statistics`` sees them."""
@@ -286,9 +287,36 @@ class ChrfStats:
         lines = [metric._preprocess_segment(text) for text in texts]
         chars = code_points(lines if metric.whitespace else ["".join(line.split()) for line in lines])
         words = None
-        if self.word_order:
-            words = token_ids([metric._remove_punctuation(line) for line in lines], self._vocab, add=add)
+        if self.word_order and add:
+            words = token_ids([metric._remove_punctuation(line) for line in lines], self._vocab, add=True)
+            self._word_ids.clear()  # ids of pieces that were unknown may exist now
+        elif self.word_order:
+            words = self._hyp_words(lines)
         return chars, words
+
+    def _hyp_words(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``token_ids`` of ``_remove_punctuation(line)`` per line, through a cache of each word's piece ids.
+
+        ``_remove_punctuation`` treats each whitespace-separated word on its
+        own, so a line's pieces are its words' pieces in order; a word's ids
+        stay valid until the vocabulary grows (``_units`` then clears them).
+        """
+        import numpy as np
+
+        cache, get, split = self._word_ids, self._vocab.get, self._metric._remove_punctuation
+        if len(cache) > 1_000_000:
+            cache.clear()
+        ids: list[int] = []
+        lengths = np.zeros(len(lines), np.int64)
+        for index, line in enumerate(lines):
+            start = len(ids)
+            for word in line.split():
+                pieces = cache.get(word)
+                if pieces is None:
+                    pieces = cache[word] = tuple(get(piece, -1) for piece in split(word))
+                ids += pieces
+            lengths[index] = len(ids) - start
+        return np.array(ids, np.int32), lengths
 
     def build(self, refs: list[tuple[str, ...]]) -> ChrfBlock:
         import numpy as np
