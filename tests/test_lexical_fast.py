@@ -254,6 +254,13 @@ def test_words_unknown_to_earlier_references_match_later_ones():
         assert np.array_equal(metric.segment_stats(hyps, refs), sacrebleu_rows(sacre, hyps, refs)), refs
 
 
+def test_warm_up_loads_the_kernels():
+    from evals.metrics.ngram_match import warm_up
+
+    warm_up()
+    assert "numba" in sys.modules
+
+
 def test_engine_option():
     assert get_metric("bleu").engine == "numba" and get_metric("chrf").engine == "numba"
     assert get_metric("chrf++", engine="sacrebleu").engine == "sacrebleu"

@@ -53,6 +53,19 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+def warm_up() -> None:
+    """Import numba and load the compiled kernels now (about a second, once per process; later calls are free).
+
+    The first statistics call pays it otherwise; a caller with other work to
+    overlap (reading corpora, loading models) may call this early, in a thread.
+    """
+    import numpy as np
+
+    units = np.zeros(2, np.int32)
+    one = np.array([0, 2], np.int64)
+    build_tries(units, np.array([2], np.int64), np.ones(1, np.int64), 2).match(units, one, one[:1], one[:1])
+
+
 @dataclass(frozen=True)
 class Tries:
     """The tries of one block (see ``ngram_kernels``); trie ``t`` merges sequences ``trie_seq[t]..trie_seq[t+1]``."""
@@ -169,8 +182,8 @@ def entries_for(refs: Sequence[tuple[str, ...]], cache: dict[Hashable, Entry], l
 def by_block(entries: Sequence[Entry], tries_per_segment: np.ndarray) -> list[tuple[Any, np.ndarray, np.ndarray]]:
     """``(block, slots, tries)`` per block: the slots (segment x reference) whose tries live in it, in slot order.
 
-    Slot ``k`` belongs to segment ``slot_seg[k]``; a segment's slots are
-    consecutive, one per trie.
+    Segment ``s`` has ``tries_per_segment[s]`` consecutive slots, one per
+    trie of its entry.
     """
     import numpy as np
 
@@ -289,7 +302,9 @@ class ChrfStats:
         words = None
         if self.word_order and add:
             words = token_ids([metric._remove_punctuation(line) for line in lines], self._vocab, add=True)
-            self._word_ids.clear()  # ids of pieces that were unknown may exist now
+            # Ids of pieces that were unknown may exist now. A new dict, not clear(): a concurrent
+            # _hyp_words that looked ids up before the vocabulary grew writes into the old one.
+            self._word_ids = {}
         elif self.word_order:
             words = self._hyp_words(lines)
         return chars, words
@@ -299,13 +314,13 @@ class ChrfStats:
 
         ``_remove_punctuation`` treats each whitespace-separated word on its
         own, so a line's pieces are its words' pieces in order; a word's ids
-        stay valid until the vocabulary grows (``_units`` then clears them).
+        stay valid until the vocabulary grows (``_units`` then starts a new cache).
         """
         import numpy as np
 
         cache, get, split = self._word_ids, self._vocab.get, self._metric._remove_punctuation
         if len(cache) > 1_000_000:
-            cache.clear()
+            cache = self._word_ids = {}
         ids: list[int] = []
         lengths = np.zeros(len(lines), np.int64)
         for index, line in enumerate(lines):
