@@ -592,6 +592,12 @@ class ChrF(SacrebleuMetric):
     Statistics per segment (int64): ``[hyp, ref, match]`` counts for each
     character order 1..``char_order`` then each word order 1..``word_order``.
     ``name`` is ``"chrf"`` followed by one ``+`` per word order.
+
+    Not ``fastchrf`` (PyPI, a compiled chrF; measured 0.2.1 on the 12 WMT22
+    systems x 1,875 segments): its sentence scores equal sacrebleu's on every
+    segment, but it returns scores only -- no statistics to pool into document
+    and system scores, no word orders (chrF++) -- and took 6.9 s of CPU where
+    the numba engine takes 0.8 s for statistics and sentence scores.
     """
 
     segment_ranking = 3
