@@ -24,7 +24,8 @@ repeated and checked:
     the population.
 
 Labels are not drawn: they are read from the existing file (matched by system
-and line) and new rows get ``null`` labels, to be filled in by hand. The
+and line) and new rows get ``null`` labels, to be filled in by hand; rows of
+the file that the draw does not make (added by hand) are kept. The
 ``flagged`` part is the rows whose ``flags_v1`` is not empty; building from
 scratch (no file yet) needs the version-1 rules and computes them.
 
@@ -146,7 +147,8 @@ def draw(data: Path, existing: dict[tuple[str, int], dict]) -> list[dict]:
         size = HARD_LANGID_ASKED if name == "langid-asked" else HARD_PER_CATEGORY
         for system, line in sorted(rng.sample(pool, min(size, len(pool)))):
             add(system, line, f"hard:{name}")
-    return rows
+    # Rows added by hand (say, a hypothesis that new rules flag): kept as they are.
+    return rows + [row for key, row in existing.items() if key not in taken]
 
 
 def main() -> None:
