@@ -25,7 +25,7 @@ The lists hold only words that are not English words themselves ("die",
 "also", "will", "was", "man", "son", "come", "per", "con", "hay", "till",
 "care", "door", "met", "van", "non", "pour", "ale" are left out, as are
 single letters: "e" of "e-commerce", "a", "i"). Name particles (de, da,
-van, von, bin) are in the lists; a name or two cannot reach the shares the
+del, der, von) are in the lists; a name or two cannot reach the shares the
 flag requires.
 """
 
