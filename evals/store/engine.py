@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -279,15 +280,33 @@ def execute_many(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) ->
         return len(conn.execute(stmt.returning(*table.primary_key.columns), list(rows)).all())
     names = list(rows[0])
     compiled = stmt.compile(dialect=dialect, column_keys=names, for_executemany=True)
-    processors = {}
-    for name in names:
+    order = compiled.positiontup
+    getter = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
+    params: list[Any] = list(map(getter, rows))
+    for position, name in enumerate(order):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            processors[name] = processor
-    if processors:
-        rows = [{**row, **{name: fn(row[name]) for name, fn in processors.items()}} for row in rows]
-    params: list[Any] = [tuple(row[name] for name in compiled.positiontup) for row in rows]
+            params = _processed(params, position, processor)
     return max(0, conn.exec_driver_sql(compiled.string, params).rowcount)
+
+
+def _processed(params: list[tuple[Any, ...]], position: int, processor: Callable[[Any], Any]) -> list[tuple[Any, ...]]:
+    """``params`` with column ``position`` passed through a bind processor, once per distinct value.
+
+    The columns that have one (timestamps) hold one value for a whole batch.
+    """
+    done: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = converted = processor(value)
+            return converted
+        except TypeError:  # unhashable: convert every time
+            return processor(value)
+
+    return [(*row[:position], convert(row[position]), *row[position + 1:]) for row in params]
 
 
 def in_key_order(rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> list[dict[str, Any]]:
@@ -298,7 +317,7 @@ def in_key_order(rows: Sequence[dict[str, Any]], unique: Sequence[str]) -> list[
     in opposite orders would wait for each other (a deadlock, which the
     server breaks by failing one of them).
     """
-    return sorted(rows, key=lambda row: tuple(row[name] for name in unique))
+    return sorted(rows, key=itemgetter(*unique))
 
 
 def dialect_insert(conn: Connection, table: Table):
