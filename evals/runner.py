@@ -447,9 +447,9 @@ class Runner:
                                           corpus, usable)
             if outcome is None:
                 return
-            stats, keys, seg_details = outcome
+            stats, keys, seg_details, seg_values = outcome
             doc_ids = [s.doc_id for s, _ in usable]
-            levels = score_levels(metric, stats, doc_ids)
+            levels = score_levels(metric, stats, doc_ids, seg_values)
             check_finite(ref.name, [levels.system, *levels.document.values()], [corpus, *levels.document],
                          system=system.name, corpus=corpus)
             details = system_interval(self.store, metric, levels.signature, keys, stats, doc_ids, self.bootstrap)
@@ -462,7 +462,8 @@ class Runner:
     def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, usable):
         """Statistics rows of every usable segment: from the cache, else computed and committed.
 
-        Returns ``(stats, keys, segment details)`` or None when the metric
+        Returns ``(stats, keys, segment details, segment scores)`` (scores of
+        the rows computed now, None for cached ones) or None when the metric
         turned out to be unavailable on first use. Missing rows are computed
         ``score_batch`` at a time and committed as cache entries in batches of
         ``score_batch`` rows, however finely the executor delivers them
@@ -481,6 +482,7 @@ class Runner:
         stats, missing = cached_statistics(self.store, metric, keys, self.score_batch)
         state.result.stats.scores_cached += len(usable) - len(missing)
         seg_details: dict[int, dict] = {}
+        seg_values: list[float | None] = [None] * len(keys)
         pending: list = []  # computed cache entries not committed yet (at most one batch)
         with self.progress.task(f"{name} · {system_name} · {corpus}", len(missing)) as advance:
             inputs = ([texts.hypotheses[i] for i in missing],
@@ -499,6 +501,8 @@ class Runner:
                     check_finite(name, values, [usable[i][0].seg_id for i in batch], system=system_name,
                                  corpus=corpus)
                     stats[batch] = rows
+                    for i, value in zip(batch, values):
+                        seg_values[i] = value
                     pending += cache_entries(metric, signature, [keys[i] for i in batch], rows, values)
                     if len(pending) >= self.score_batch:
                         self.store.add_score_batch(pending, [])
@@ -512,7 +516,7 @@ class Runner:
                 state.metrics.disable(metric, error)
                 self._notice(state, f"{name}: not available, skipped ({error})")
                 return None
-        return stats, keys, seg_details
+        return stats, keys, seg_details, seg_values
 
     def _write_scores(self, state: RunState, system_id, metric_name, corpus, usable, levels, details,
                       seg_details) -> None:

@@ -283,3 +283,36 @@ def test_score_batch_is_all_or_nothing(store):
     frame = store.scores_df(run_id)
     assert sorted(frame["value"]) == sorted([99.0, *(float(s) for s in ids[1:])])
     assert store.score_cache.get_many([entries[0][0]])[entries[0][0]].stats == [1, 2.5]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_bulk_writes_count_what_they_changed_and_keep_column_types(backend, request, tmp_path):
+    """``execute_many`` (the driver's executemany, no RETURNING) on both backends.
+
+    Rows an ON CONFLICT skipped or an upsert left unchanged are not counted,
+    and typed columns (created_at) read back as what was written.
+    """
+    from evals.store.engine import dialect_insert, execute_many, insert_new, utc_now, write_transaction
+
+    db = str(tmp_path / "bulk.db") if backend == "sqlite" else request.getfixturevalue("new_pg_database")()
+    with Store.open(db) as store:
+        now = utc_now()
+        rows = [{"key": f"{i:064x}", "signature": "sig", "value": i / 3, "stats_json": f"[{i}]",
+                 "created_at": now} for i in range(50)]
+        with write_transaction(store.engine) as conn:
+            assert insert_new(conn, score_cache, rows[:30], ["key"]) == 30
+        with write_transaction(store.engine) as conn:
+            assert insert_new(conn, score_cache, rows, ["key"]) == 20  # the first 30 are there
+            stmt = dialect_insert(conn, score_cache)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[score_cache.c.key], set_={"value": stmt.excluded.value},
+                where=score_cache.c.value.is_distinct_from(stmt.excluded.value))
+            changed = [dict(row, value=-1.0) if i % 10 == 0 else row for i, row in enumerate(rows)]
+            assert execute_many(conn, stmt, changed) == 5  # only the rows whose value differs
+            assert execute_many(conn, stmt, []) == 0
+        with store.engine.connect() as conn:
+            stored = {r.key: r for r in conn.execute(select(score_cache))}
+        assert len(stored) == 50
+        assert stored[rows[10]["key"]].value == -1.0 and stored[rows[11]["key"]].value == 11 / 3
+        first = stored[rows[0]["key"]].created_at
+        assert first.replace(tzinfo=None) == now.replace(tzinfo=None)

@@ -353,12 +353,15 @@ def pool_stats(stats: np.ndarray) -> np.ndarray:
     return np.add.accumulate(stats, axis=0)[-1]
 
 
-def score_levels(metric: Metric, stats: Any, doc_ids: Sequence[str] | None) -> LevelScores:
+def score_levels(metric: Metric, stats: Any, doc_ids: Sequence[str] | None,
+                 segment_values: Sequence[float | None] | None = None) -> LevelScores:
     """Segment, document and system scores from statistics computed once.
 
     ``doc_ids[i]`` names the document of row ``i``; a document's rows need not
     be contiguous and are pooled in their original order. ``doc_ids=None``
-    skips the document level.
+    skips the document level. ``segment_values`` are segment scores the caller
+    already has (``metric.segment_scores`` of the same rows, None where not
+    known): only the missing ones are computed.
     """
     rows = metric.check_stats(stats)
     if len(rows) == 0:
@@ -368,11 +371,25 @@ def score_levels(metric: Metric, stats: Any, doc_ids: Sequence[str] | None) -> L
         for doc_id, index in _group_rows(doc_ids, len(rows)).items():
             document[doc_id] = metric.score_from_stats(rows[index])
     return LevelScores(
-        segment=metric.segment_scores(rows),
+        segment=_segment_values(metric, rows, segment_values),
         document=document,
         system=metric.score_from_stats(rows),
         signature=metric.signature(),
     )
+
+
+def _segment_values(metric: Metric, rows: Any, known: Sequence[float | None] | None) -> list[float]:
+    """``metric.segment_scores(rows)``, computing only the values ``known`` lacks."""
+    if known is None:
+        return metric.segment_scores(rows)
+    if len(known) != len(rows):
+        raise ValueError(f"got {len(known)} segment scores for {len(rows)} rows")
+    missing = [i for i, value in enumerate(known) if value is None]
+    values = list(known)
+    if missing:
+        for i, value in zip(missing, metric.segment_scores(rows[missing])):
+            values[i] = value
+    return values
 
 
 def _group_rows(doc_ids: Sequence[str], n_rows: int) -> dict[str, list[int]]:

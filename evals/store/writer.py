@@ -40,6 +40,7 @@ from evals.store.cache import (
 from evals.store.engine import (
     chunked,
     dialect_insert,
+    execute_many,
     insert_new,
     run_write,
     utc_now,
@@ -512,8 +513,8 @@ def _write_scores(conn: Connection, batch: dict[tuple[Any, ...], dict[str, Any]]
         index_elements=[scores.c[k] for k in _SCORE_IDENTITY],
         set_={k: stmt.excluded[k] for k in _SCORE_UPDATABLE},
         where=changed,
-    ).returning(scores.c.id)
-    return len(conn.execute(stmt, list(batch.values())).all())
+    )
+    return execute_many(conn, stmt, list(batch.values()))
 
 
 def _translation_rows(

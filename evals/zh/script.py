@@ -67,6 +67,12 @@ def han_run_re() -> re.Pattern[str]:
     return re.compile(f"[{HAN_CLASS}]+")
 
 
+@functools.cache
+def cjk_re() -> re.Pattern[str]:
+    """One Han, kana or Hangul character: the scripts an English hypothesis should not be written in."""
+    return re.compile(f"[{HAN_CLASS}\u3040-\u30ff\uac00-\ud7af\u1100-\u11ff]")
+
+
 def han_count(text: str) -> int:
     """Number of Han characters in ``text``."""
     return len(han_re().findall(text))
