@@ -41,8 +41,8 @@ BLEU, chrF and chrF++ statistics come from ``evals.metrics.ngram_match``
 (``engine="numba"``, the default when numba is installed: the ``fast``
 extra): sacrebleu's own text steps, then a compiled count of integer n-grams
 against reference tries, in-process -- every integer equal to sacrebleu's;
-on the WMT22 systems on one core 2.5-3x faster for BLEU (tokenising is most
-of what is left) and 9-15x for chrF and chrF++ (``scripts/bench_lexical.py
+on the WMT22 systems on one core 2-4x faster for BLEU (tokenising is most
+of what is left) and 8-12x for chrF and chrF++ (``scripts/bench_lexical.py
 --wmt22``). Forking workers made it 2-2.5x slower (measured), so ``n_jobs``
 does not apply. With ``engine="sacrebleu"`` (or without numba),
 and always for TER, sacrebleu's own counting runs as follows.
