@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-EXTRAS=${MTEVAL_EXTRAS:-test,datasets,models,comet,postgres,ray}
+EXTRAS=${MTEVAL_EXTRAS:-test,fast,datasets,models,comet,postgres,ray}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 case ",$EXTRAS," in
