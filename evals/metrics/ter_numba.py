@@ -160,21 +160,34 @@ def _alignment(ops, n_hyp, n_ref, align, ref_err, hyp_err, trace):
 
 
 @_jit
+def _copy(words, a, b, out, k):
+    for p in range(a, b):
+        out[k] = words[p]
+        k += 1
+    return k
+
+
+@_jit
 def _perform_shift(words, start, length, target, out):
     """sacrebleu's ``_perform_shift``, into ``out`` (same three cases, same slice bounds)."""
     n = words.shape[0]
-    k = 0
+    end = start + length
     if target < start:
-        pieces = ((0, target), (start, start + length), (target, start), (start + length, n))
-    elif target > start + length:
-        pieces = ((0, start), (start + length, target), (start, start + length), (target, n))
-    else:
+        k = _copy(words, 0, target, out, 0)
+        k = _copy(words, start, end, out, k)
+        k = _copy(words, target, start, out, k)
+        _copy(words, end, n, out, k)
+    elif target > end:
+        k = _copy(words, 0, start, out, 0)
+        k = _copy(words, end, target, out, k)
+        k = _copy(words, start, end, out, k)
+        _copy(words, target, n, out, k)
+    else:  # sacrebleu slices [end:length + target], which Python clips to the end
         middle = min(n, length + target)
-        pieces = ((0, start), (start + length, middle), (start, start + length), (middle, n))
-    for a, b in pieces:
-        for p in range(a, b):
-            out[k] = words[p]
-            k += 1
+        k = _copy(words, 0, start, out, 0)
+        k = _copy(words, end, middle, out, k)
+        k = _copy(words, start, end, out, k)
+        _copy(words, middle, n, out, k)
 
 
 @_jit
