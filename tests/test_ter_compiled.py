@@ -122,6 +122,13 @@ def test_random_sentences_equal_sacrebleu(options, data):
     assert_same_rows(compiled_rows(options, hyps, refs), sacrebleu_rows(options, hyps, refs))
 
 
+def test_reference_info_from_sacrebleu_itself():
+    """Reference words extracted by sacrebleu's class (no ids in them): the ids are made on the spot."""
+    hyp = "on the mat the cat sat"
+    info = SacreTER()._extract_reference_info(["the cat sat on the mat", "a cat on a mat"])
+    assert CompiledTER()._compute_segment_statistics(hyp, info) == SacreTER()._compute_segment_statistics(hyp, info)
+
+
 def _kernel(hyp_words: list[str], ref_words: list[str]) -> int:
     vocabulary: dict[str, int] = {}
     ref = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in ref_words], dtype=np.int64)

@@ -42,8 +42,8 @@ class CompiledTER(_SacreTER):
     """sacrebleu's ``TER`` whose per-segment edit counts come from compiled code when numba imports."""
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
         self._compiled: bool | None = None  # unknown until the first statistic (or ``backend()``)
+        super().__init__(**options)
 
     def backend(self) -> str:
         """``"numba"`` or ``"python"``: tries the compiled kernel once, warning when it cannot load."""
@@ -59,35 +59,48 @@ class CompiledTER(_SacreTER):
 
     def _extract_reference_info(self, refs: Sequence[str]) -> dict[str, Any]:
         """sacrebleu's reference words, plus the same words as ids over the segment's reference vocabulary."""
-        import numpy as np
-
         info = super()._extract_reference_info(refs)
-        vocabulary: dict[str, int] = {}
-        info["ref_ids"] = [np.array([vocabulary.setdefault(word, len(vocabulary)) for word in words],
-                                    dtype=np.int64) for words in info["ref_words"]]
-        info["ref_vocabulary"] = vocabulary
+        info["ref_vocabulary"], info["ref_ids"] = _reference_ids(info["ref_words"])
         return info
 
     def _compute_segment_statistics(self, hypothesis: str, ref_kwargs: dict[str, Any]) -> list[float]:
         """``[fewest edits over the references, mean reference length]``, as sacrebleu's method returns them."""
-        if self.backend() == PYTHON or "ref_ids" not in ref_kwargs:
+        if self.backend() == PYTHON:
             return super()._compute_segment_statistics(hypothesis, ref_kwargs)
         import numpy as np
 
         from evals.metrics.ter_numba import ter_edits
 
+        ref_words = ref_kwargs["ref_words"]
+        if "ref_ids" in ref_kwargs:
+            vocabulary, ref_ids = ref_kwargs["ref_vocabulary"], ref_kwargs["ref_ids"]
+        else:  # reference words extracted by sacrebleu's own class
+            vocabulary, ref_ids = _reference_ids(ref_words)
         words_hyp = hypothesis.split()
-        vocabulary = ref_kwargs["ref_vocabulary"]
         hyp = np.array([vocabulary.get(word, -1) for word in words_hyp], dtype=np.int64)
         best_edits = int(1e16)
         ref_lengths = 0
-        for words_ref, ref in zip(ref_kwargs["ref_words"], ref_kwargs["ref_ids"]):
+        for words_ref, ref in zip(ref_words, ref_ids):
             edits = int(ter_edits(hyp, ref))
             if edits < 0:  # a corner sacrebleu's Python handles (or raises on) itself
                 edits, _ = translation_edit_rate(words_hyp, words_ref)
             ref_lengths += len(words_ref)
             best_edits = min(best_edits, edits)
-        return [best_edits, ref_lengths / len(ref_kwargs["ref_words"])]
+        return [best_edits, ref_lengths / len(ref_words)]
+
+
+def _reference_ids(ref_words: list[list[str]]) -> tuple[dict[str, int], list[Any]]:
+    """One vocabulary over a segment's references and each reference as ids in it.
+
+    Hypothesis words outside it all become -1: TER only compares hypothesis
+    words with reference words, never with each other.
+    """
+    import numpy as np
+
+    vocabulary: dict[str, int] = {}
+    ids = [np.array([vocabulary.setdefault(word, len(vocabulary)) for word in words], dtype=np.int64)
+           for words in ref_words]
+    return vocabulary, ids
 
 
 def _warm_up() -> None:
