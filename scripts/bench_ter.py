@@ -19,6 +19,11 @@ speed-up is sacrebleu's statistics time over the warm compiled one.
 
     python scripts/bench_ter.py                 # all 12 systems (sacrebleu takes ~20 min)
     python scripts/bench_ter.py --systems 2     # the first two, for a quick look
+
+Measured here (2 shared cores, other helpers' test suites running; two runs):
+sacrebleu 1212 s / 1104 s CPU, compiled (warm cache) 8.47 s / 8.45 s: 143x / 131x;
+JIT compile on the first call with an empty cache 12.3 s / 12.6 s CPU, loading
+it from the cache 0.46 s / 0.42 s, importing numba 0.4-0.6 s.
 """
 
 from __future__ import annotations
