@@ -2,7 +2,10 @@
 
 Nothing here re-implements metric arithmetic but chrF's f-score, in
 ``evals.metrics.ngram_match.chrf_f_scores`` (sacrebleu's floating-point
-operations in sacrebleu's order, tested bit-equal). Each class wraps sacrebleu
+operations in sacrebleu's order, tested bit-equal), and the counting is
+compiled: BLEU/chrF n-gram matches in ``evals.metrics.ngram_match`` and TER's
+edits in ``evals.metrics.ter_compiled``, both tested equal to sacrebleu's
+statistics on WMT22 segments and random text. Each class wraps sacrebleu
 metric objects and calls the hooks sacrebleu itself uses between reading text
 and printing a score (sacrebleu 2.x, checked against 2.6):
 
@@ -80,13 +83,13 @@ from sacrebleu.metrics.base import Metric as _SacreMetric
 from sacrebleu.metrics.base import Score as _SacreScore
 from sacrebleu.metrics.bleu import BLEU as _SacreBLEU
 from sacrebleu.metrics.chrf import CHRF as _SacreCHRF
-from sacrebleu.metrics.ter import TER as _SacreTER
 
 from evals.errors import InputError, did_you_mean
 from evals.metrics.base import LEVELS, VARIABLE_REFS, Metric, pool_stats, reference_tuples
 from evals.metrics.options import bool_option as _bool
 from evals.metrics.options import non_negative_int as _non_negative_int
 from evals.metrics.options import positive_int as _positive_int
+from evals.metrics.ter_compiled import CompiledTER
 
 if TYPE_CHECKING:
     import numpy as np
@@ -663,8 +666,10 @@ class TER(SacrebleuMetric):
 
     Statistics per segment (float64): ``[edits, reference length]`` (sacrebleu
     averages the length over references, hence float). TER is the slow one:
-    its shift search is quadratic-ish in Python, so extraction runs on all
-    cores (see the module docstring).
+    its shift search is quadratic-ish in Python, so the edits are counted by
+    compiled code when numba is installed (``evals.metrics.ter_compiled``:
+    sacrebleu's tokenisation and rows, ``backend`` says which ran) and
+    extraction runs on all cores (see the module docstring).
 
     ``normalized`` and ``asian_support`` default to on for Chinese targets
     (characters become words) and off for English (tercom's defaults, as the
@@ -703,7 +708,7 @@ class TER(SacrebleuMetric):
         chinese = target_lang == "zh"
         normalized = chinese if normalized is None else _bool(normalized, "normalized")
         asian_support = chinese if asian_support is None else _bool(asian_support, "asian_support")
-        metric = _SacreTER(
+        metric = CompiledTER(
             normalized=normalized,
             no_punct=_bool(no_punct, "no_punct"),
             asian_support=asian_support,
@@ -722,6 +727,16 @@ class TER(SacrebleuMetric):
     @property
     def n_stats(self) -> int:
         return 2
+
+    @property
+    def backend(self) -> str:
+        """``"numba"`` (compiled edit counting) or ``"python"`` (sacrebleu's own; warned about once)."""
+        return self._corpus.backend()
+
+    def _start(self, hyps: list[str], refs: list[tuple[str, ...]]) -> Any:
+        # Load the compiled code here, once: forked workers inherit it instead of each loading it.
+        self._corpus.backend()
+        return super()._start(hyps, refs)
 
 
 # -- argument checks ---------------------------------------------------------
