@@ -11,7 +11,9 @@ run of this script:
   paired bootstrap tests, nothing stored.
 
 Wall-clock and CPU time (the process and its workers) of each, and their
-ratio: the goal is mteval at least 2x faster than the sacrebleu CLI. On a
+ratio: the goal is mteval at least 2x faster than the sacrebleu CLI (5x with
+``--ter``, where mteval's TER is compiled and sacrebleu's is Python). The
+first run on a machine also compiles the numba kernels (cached after). On a
 shared machine wall-clock mostly measures the neighbours; ``--repeat`` takes
 medians.
 
@@ -124,8 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"WMT22 zh-en, {what} (median of {len(ours)}):")
     print(f"  mteval run (3 levels, intervals, flags, fresh store): {wall:6.2f} s wall {cpu:6.2f} s CPU")
     print(f"  sacrebleu CLI (--paired-bs):                          {s_wall:6.2f} s wall {s_cpu:6.2f} s CPU")
+    goal = 5 if args.ter else 2  # issue 15 (with TER, compiled) and issue 14 (BLEU+chrF)
     print(f"  mteval is {s_wall / wall:.2f}x the sacrebleu CLI's speed (wall), {s_cpu / cpu:.2f}x (CPU); "
-          "goal: >= 2x")
+          f"goal: >= {goal}x")
 
 
 if __name__ == "__main__":
