@@ -154,7 +154,6 @@ def _sqlite_on_connect(dbapi_connection, _connection_record) -> None:
         # loses nothing committed (the WAL is in the OS's hands), only a power cut could drop the
         # last transactions, and never corrupts the file. A run commits thousands of small batches.
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA cache_size = -65536")
     finally:
         cursor.close()
 
