@@ -48,7 +48,9 @@ on the WMT22 systems on one core 2-4x faster for BLEU (tokenising is most
 of what is left) and 8-12x for chrF and chrF++ (``scripts/bench_lexical.py
 --wmt22``). Forking workers made it 2-2.5x slower (measured), so ``n_jobs``
 does not apply. With ``engine="sacrebleu"`` (or without numba),
-and always for TER, sacrebleu's own counting runs as follows.
+sacrebleu's own counting runs as follows; so does TER's extraction, whose
+per-segment edit counting is compiled in ``evals.metrics.ter_compiled``
+(``TER.backend``) when numba is installed.
 
 Statistic extraction runs in ``n_jobs`` worker processes (default: every CPU
 this process may use) over contiguous chunks of segments, reassembled in
@@ -239,7 +241,8 @@ class SacrebleuMetric(Metric):
     come from the corpus object.
 
     ``engine`` names where BLEU's and chrF's statistics are counted (see the
-    module docstring); TER has only sacrebleu's.
+    module docstring); TER has no such option: its compiled edit counting
+    replaces sacrebleu's whenever numba imports (``TER.backend``).
 
     **References are extracted once per metric instance.** What sacrebleu
     derives from a segment's references (their n-gram counts and lengths, as
