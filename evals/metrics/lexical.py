@@ -428,7 +428,8 @@ class SacrebleuMetric(Metric):
         return self._ngram_stats
 
     def _new_counter(self) -> Any:
-        raise NotImplementedError
+        """The metric's compiled counter (BLEU and chrF build one); None means sacrebleu's counting."""
+        return None
 
     def _reference_infos(self, refs: Sequence[tuple[str, ...]]) -> list[Any]:
         """Each segment's reference infos, from the cache or extracted (and kept) now."""
