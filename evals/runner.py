@@ -26,7 +26,8 @@ from typing import Any
 
 from evals import __version__, provenance
 from evals.corpora.model import Segment
-from evals.errors import InputError, Unavailable
+from evals.errors import Unavailable
+from evals.preflight import Plan, prepare, supports
 from evals.scoring.metrics import RunMetrics
 from evals.stats.settings import BOOTSTRAP, BootstrapSettings
 from evals.suite import MetricRef, Suite, SystemRef
@@ -90,13 +91,6 @@ def translation_key(
     return key
 
 
-def load_corpora(suite: Suite) -> dict[str, list[Segment]]:
-    """Every corpus of the suite, by name, in suite order (resolved by ``evals.corpora.specs``)."""
-    from evals.corpora.specs import load_suite_corpora
-
-    return load_suite_corpora(suite)
-
-
 class _LazyContext:
     """The run's TranslationContext, built on first use: most runs never need it."""
 
@@ -110,11 +104,6 @@ class _LazyContext:
         if self._context is None:
             self._context = TranslationContext(self._segments)
         return self._context
-
-
-def supports(system, segment: Segment) -> bool:
-    pairs = system.language_pairs
-    return pairs is None or (segment.src_lang, segment.tgt_lang) in pairs
 
 
 @dataclass
@@ -163,19 +152,21 @@ class Runner:
         self.bootstrap = bootstrap
         self.guesser = LanguageGuesser()  # loads langid on first use, once per runner
 
-    def run(self, suite: Suite, argv: Sequence[str] = (),
+    def run(self, suite: Suite | Plan, argv: Sequence[str] = (),
             corpora: dict[str, list[Segment]] | None = None) -> RunResult:
         """Run ``suite``; ``corpora`` (by name) replaces loading the suite's corpora.
 
+        Everything is checked before anything is stored (``evals.preflight.prepare``);
+        a caller that wants to check before opening the store passes the ``Plan``.
         ``mteval score`` passes the segments it read itself: its suite's
         corpus entry then only records what was scored.
         """
         from evals.corpora.loaders import corpus_hash
         from evals.executors import LocalExecutor
 
-        corpora = load_corpora(suite) if corpora is None else corpora
-        systems = [self._build_system(ref) for ref in suite.systems]
-        self._check_metric_names(suite.metrics)
+        plan = suite if isinstance(suite, Plan) else prepare(suite, corpora)
+        suite, corpora, systems = plan.suite, plan.corpora, plan.systems
+        plan.systems = []  # this run lets each system go once it is done
         info = provenance.collect()
         hashes = {name: corpus_hash(segs) for name, segs in corpora.items()}
         run_id = self.store.create_run(
@@ -290,14 +281,6 @@ class Runner:
 
     # --- systems ---------------------------------------------------------------------------
 
-    def _build_system(self, ref: SystemRef):
-        from evals.systems.registry import build_system
-
-        system = build_system(ref.spec, **ref.options)
-        if ref.name:
-            system.name = ref.name
-        return system
-
     def _notice(self, state: RunState, message: str) -> None:
         if message not in state.result.notices:
             state.result.notices.append(message)
@@ -395,19 +378,6 @@ class Runner:
         )
 
     # --- metrics ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _check_metric_names(metrics: Sequence[MetricRef]) -> None:
-        """Unknown names fail before a run is created, and so do bad options of metrics without a model.
-
-        A metric that loads a model is built (and its options checked) on first
-        use, where an unavailable checkpoint is a notice, not an error.
-        """
-        from evals.metrics import get_metric, metric_class
-
-        for ref in metrics:
-            if not metric_class(ref.name).loads_model:  # raises InputError with a suggestion
-                get_metric(ref.name, **ref.options)
 
     def _score(self, state: RunState, ref: MetricRef, system, system_id, hypotheses) -> None:
         from evals.executors import MetricJob

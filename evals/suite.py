@@ -35,7 +35,8 @@ Schema::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,32 @@ OPTION_KEYS = {"batch_size", "jobs"}
 
 
 @dataclass(frozen=True)
+class Origin:
+    """Where a suite entry is written: the suite file, the entry's line and the line of each key in it.
+
+    Kept with the entry (never stored with a run) because some mistakes are
+    only found after the suite is read -- a system option its backend does
+    not take, a metric option of the wrong type, two systems with one name --
+    and the error must still name the file, the line and the field.
+    ``lines`` maps a field (``name``, ``spec``, an option's name) to its line.
+    """
+
+    source: str
+    line: int
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def locate(self, error: InputError) -> InputError:
+        """``error`` placed in the suite, unless it already names a file of its own (a corpus, a
+        hypotheses file): at the line of its field when the entry has one, else at the entry's."""
+        if error.path is not None:
+            return error
+        return replace(error, path=self.source, line=self.lines.get(error.field or "", self.line))
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}"
+
+
+@dataclass(frozen=True)
 class CorpusRef:
     """One corpus entry: a spec (``path``) or a text set (``source`` and ``references``).
 
@@ -75,10 +102,11 @@ class CorpusRef:
     src_lang: str | None = None
     tgt_lang: str | None = None
     base: str | None = None
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # None: not from a suite file
 
     def to_json(self) -> dict[str, Any]:
-        """The entry as stored with a run: unset fields left out."""
-        out = {key: value for key, value in vars(self).items() if value not in (None, ())}
+        """The entry as stored with a run: unset fields left out (and where it was written: not a setting)."""
+        out = {key: value for key, value in vars(self).items() if value not in (None, ()) and key != "origin"}
         if self.references:
             out["references"] = list(self.references)
         return out
@@ -89,12 +117,14 @@ class SystemRef:
     spec: str
     name: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # None: --system
 
 
 @dataclass(frozen=True)
 class MetricRef:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
+    origin: Origin | None = field(default=None, compare=False, repr=False)  # None: --metric
 
 
 @dataclass(frozen=True)
@@ -177,9 +207,22 @@ def _options(node: yaml.Node, source: str) -> dict[str, Any]:
     return options
 
 
+def _origin(node: yaml.Node, source: str, data: dict[str, yaml.Node] | None = None,
+            aliases: Mapping[str, str] | None = None) -> Origin:
+    """Where an entry is: its line, each key's line, each option's line (``aliases``: field → key,
+    for the fields errors name that are written under another key, e.g. ``system`` for ``spec``)."""
+    lines: dict[str, int] = {}
+    options = (data or {}).get("options")
+    if isinstance(options, yaml.MappingNode):
+        lines.update({key.value: line_of(key) for key, _ in options.value})
+    lines.update({key: line_of(value) for key, value in (data or {}).items()})
+    lines.update({alias: lines[key] for alias, key in (aliases or {}).items() if key in lines})
+    return Origin(source, line_of(node), lines)
+
+
 def _corpus(node: yaml.Node, source: str, base: str | None) -> CorpusRef:
     if isinstance(node, yaml.ScalarNode):
-        return CorpusRef(path=scalar(node, source, "corpora"), base=base)
+        return CorpusRef(path=scalar(node, source, "corpora"), base=base, origin=_origin(node, source))
     data = mapping(node, CORPUS_KEYS, source, "corpora entry")
     if ("path" in data) == ("source" in data):
         raise InputError("corpus entry needs either a path (a spec) or a source (a text set)", path=source,
@@ -191,9 +234,9 @@ def _corpus(node: yaml.Node, source: str, base: str | None) -> CorpusRef:
         if extra:
             raise InputError(f"'{extra[0]}' belongs to a text set: write 'source:' instead of 'path:'",
                              path=source, line=line_of(data[extra[0]]), field=extra[0])
-        return CorpusRef(base=base, **values)
+        return CorpusRef(base=base, origin=_origin(node, source, data), **values)
     references = _references(data["references"], source) if "references" in data else ()
-    return CorpusRef(references=references, base=base, **values)
+    return CorpusRef(references=references, base=base, origin=_origin(node, source, data), **values)
 
 
 def _references(node: yaml.Node, source: str) -> tuple[str, ...]:
@@ -234,7 +277,8 @@ def _known_metric(name: str, node: yaml.Node, source: str, field: str) -> str:
 
 def _system(node: yaml.Node, source: str) -> SystemRef:
     if isinstance(node, yaml.ScalarNode):
-        return SystemRef(spec=_known_system(scalar(node, source, "systems"), node, source, "systems"))
+        return SystemRef(spec=_known_system(scalar(node, source, "systems"), node, source, "systems"),
+                         origin=_origin(node, source))
     data = mapping(node, SYSTEM_KEYS, source, "systems entry")
     if "spec" not in data:
         raise InputError("system entry needs a spec", path=source, line=line_of(node), field="spec")
@@ -246,6 +290,7 @@ def _system(node: yaml.Node, source: str) -> SystemRef:
         spec=_known_system(scalar(data["spec"], source, "spec"), data["spec"], source, "spec"),
         name=scalar(data["name"], source, "name") if "name" in data else None,
         options=options,
+        origin=_origin(node, source, data, {"system": "spec"}),
     )
 
 
@@ -255,20 +300,24 @@ def expand_systems(refs: tuple[SystemRef, ...]) -> tuple[SystemRef, ...]:
 
     out: list[SystemRef] = []
     for ref in refs:
-        specs = expand_spec(ref.spec)
+        try:
+            specs = expand_spec(ref.spec)
+            if specs != (ref.spec.strip(),) and ref.name:
+                raise InputError(f"'{ref.spec}' stands for {len(specs)} systems, so it cannot have one name",
+                                 field="name", hint="drop the name: each system is named after its <hyp>")
+        except InputError as error:
+            raise ref.origin.locate(error) if ref.origin else error from None
         if specs == (ref.spec.strip(),):
             out.append(ref)
             continue
-        if ref.name:
-            raise InputError(f"'{ref.spec}' stands for {len(specs)} systems, so it cannot have one name",
-                             field="name", hint="drop the name: each system is named after its <hyp>")
-        out.extend(SystemRef(spec=spec, options=dict(ref.options)) for spec in specs)
+        out.extend(SystemRef(spec=spec, options=dict(ref.options), origin=ref.origin) for spec in specs)
     return tuple(out)
 
 
 def _metric(node: yaml.Node, source: str) -> MetricRef:
     if isinstance(node, yaml.ScalarNode):
-        return MetricRef(name=_known_metric(scalar(node, source, "metrics"), node, source, "metrics"))
+        return MetricRef(name=_known_metric(scalar(node, source, "metrics"), node, source, "metrics"),
+                         origin=_origin(node, source))
     data = mapping(node, METRIC_KEYS, source, "metrics entry")
     if "name" not in data:
         raise InputError("metric entry needs a name", path=source, line=line_of(node), field="name")
@@ -277,4 +326,4 @@ def _metric(node: yaml.Node, source: str) -> MetricRef:
         raise InputError("metric options must be a mapping", path=source, line=line_of(data["options"]),
                          field="options")
     return MetricRef(name=_known_metric(scalar(data["name"], source, "name"), data["name"], source, "name"),
-                     options=options)
+                     options=options, origin=_origin(node, source, data, {"metric": "name"}))

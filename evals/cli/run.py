@@ -172,6 +172,7 @@ def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_addre
     from dataclasses import replace
 
     from evals.executors import get_executor
+    from evals.preflight import prepare
     from evals.runner import Runner
     from evals.store import open_store
     from evals.suite import CorpusRef, MetricRef, SystemRef, expand_systems, load_suite
@@ -188,11 +189,12 @@ def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_addre
         systems=(extra_systems if only and systems else loaded.systems + extra_systems),
         metrics=(extra_metrics if only and metrics else loaded.metrics + extra_metrics),
     )
+    plan = prepare(loaded)  # before the store is opened: a suite that cannot run leaves none behind
     progress = RichProgress(quiet=quiet)
     options = {"address": ray_address, "actors": actors, "gpus_per_actor": gpus_per_actor} \
         if executor == "ray" else {}
     with open_store(db) as store, contextlib.closing(get_executor(executor, **options)) as workers:
-        result = Runner(store, progress=progress, jobs=jobs, executor=workers).run(loaded, argv=sys.argv[1:])
+        result = Runner(store, progress=progress, jobs=jobs, executor=workers).run(plan, argv=sys.argv[1:])
         stats = result.stats
         progress.summary(
             f"run {result.run_id}: translated {stats.translated} segments "

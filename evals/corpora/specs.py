@@ -23,6 +23,7 @@ from pathlib import Path
 from evals.corpora.loaders import load_segments, resolve_path
 from evals.corpora.model import Segment
 from evals.corpora.textset import text_set_segments
+from evals.errors import InputError
 from evals.suite import BUILTIN, CorpusRef, Suite
 
 #: Where a wheel carries the checkout's ``corpora/`` (pyproject: ``package-dir``).
@@ -45,12 +46,40 @@ def builtin_corpora_dir() -> Path:
 
 
 def load_suite_corpora(suite: Suite) -> dict[str, list[Segment]]:
-    """Every corpus of the suite, by name, in suite order (entries naming one corpus are merged)."""
+    """Every corpus of the suite, by name, in suite order (entries naming one corpus are merged).
+
+    Merged entries must not share a segment id (the same file listed twice, or two
+    files given one ``name``): that is an error at the later entry's line.
+    """
     corpora: dict[str, list[Segment]] = {}
-    for ref in suite.corpora:
-        for segment in load_corpus_ref(ref):
+    first_entry: dict[str, tuple[int, CorpusRef]] = {}  # corpus name -> the entry that started it
+    for number, ref in enumerate(suite.corpora, start=1):
+        try:
+            segments = load_corpus_ref(ref)
+        except InputError as error:
+            raise ref.origin.locate(error) if ref.origin else error from None
+        for name in dict.fromkeys(s.corpus for s in segments):
+            if name in corpora:  # rare: only then are ids compared
+                _check_merge(name, first_entry[name], (number, ref), corpora[name], segments)
+            first_entry.setdefault(name, (number, ref))
+        for segment in segments:
             corpora.setdefault(segment.corpus, []).append(segment)
     return corpora
+
+
+def _check_merge(name: str, first: tuple[int, CorpusRef], later: tuple[int, CorpusRef], have: list[Segment],
+                 adding: list[Segment]) -> None:
+    """An entry adding to corpus ``name`` brings none of the segment ids it already has."""
+    ids = {s.seg_id for s in have}
+    repeated = next((s.seg_id for s in adding if s.corpus == name and s.seg_id in ids), None)
+    if repeated is None:
+        return
+    (i, a), (j, b) = first, later
+    lines = f" (lines {a.origin.line} and {b.origin.line})" if a.origin and b.origin else ""
+    error = InputError(f"corpus '{name}' is given twice: corpora entries {i} and {j}{lines} both have "
+                       f"segment '{repeated}'", field="corpora",
+                       hint="list each corpus once, or give the entries different names (name: ...)")
+    raise b.origin.locate(error) if b.origin else error
 
 
 def load_corpus_ref(ref: CorpusRef) -> list[Segment]:

@@ -81,13 +81,24 @@ def get_metric(name: str, **options: Any) -> Metric:
 
     ``name`` may be ``NAME:ARG`` (see the module docstring).
     """
+    key, options = _checked(name, options)
+    return _METRICS.load(key)(**{**_METRICS.entry(key).fixed, **options})
+
+
+def check_metric_options(name: str, options: Mapping[str, Any]) -> None:
+    """Refuse an unknown name or option of ``name`` without building it (a metric that loads a model
+    is built on first use; its option names can be checked before a run starts all the same)."""
+    _checked(name, dict(options))
+
+
+def _checked(name: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(registry key, options with ``NAME:ARG``'s argument) after the option check."""
     key, shown, colon, argument = _split(name)
     entry = _METRICS.entry(key, shown=shown)
     if colon:
         options = _with_argument(entry, argument, options)
-    factory = _METRICS.load(key)
-    _METRICS.check_options(key, factory, options, fixed=entry.fixed)
-    return factory(**{**entry.fixed, **options})
+    _METRICS.check_options(key, _METRICS.load(key), options, fixed=entry.fixed)
+    return key, options
 
 
 def metric_order(names: "Iterable[str]") -> list[str]:

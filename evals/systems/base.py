@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -195,6 +195,19 @@ class System(ABC):
     @abstractmethod
     def describe(self) -> SystemInfo:
         """Return what determines this system's outputs (see ``SystemInfo``)."""
+
+    def check(self, requests: Mapping[str, Sequence[Segment]], corpora: Mapping[str, Sequence[Segment]]) -> None:
+        """Refuse now, before a run starts, what ``translate`` would refuse at this system's turn.
+
+        ``requests`` is, by corpus, every segment the run will ask this system
+        for (those of its ``language_pairs``); ``corpora`` every segment of the
+        run, by corpus (what a segment id may refer to). The runner calls it
+        for every system before it translates or stores anything
+        (``evals.preflight``), so a file of translations that does not fit
+        the corpora fails before an earlier system's work is done for
+        nothing. It must stay cheap: no model loading, no translating.
+        Systems that translate whatever they are given have nothing to check.
+        """
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(spec={self.spec!r}, name={self.name!r})"

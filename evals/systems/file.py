@@ -52,7 +52,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,14 +131,32 @@ class FileSystem(System):
 
     def _load(self) -> None:
         """Parse the file again on first use (holding every file system's parse from the start would
-        multiply a large run's memory by the number of systems); it must not have changed since."""
+        multiply a large run's memory by the number of systems)."""
         if self._records is not None:
             return
+        self._records, self._lines = self._reparse()
+
+    def _reparse(self) -> tuple[list[HypothesisRecord], list[str]]:
+        """The file parsed again; it must not have changed since the system was built."""
         data = read_bytes(self.path, what="hypotheses file")
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise InputError("hypotheses file changed during the run", path=self.path,
                              hint="run again to use the new file")
-        self._records, self._lines = self._parse(data)
+        return self._parse(data)
+
+    def check(self, requests: Mapping[str, Sequence[Segment]], corpora: Mapping[str, Sequence[Segment]]) -> None:
+        """The file against every corpus the run will ask for, as ``translate`` will match it (text: one
+        line per segment of each corpus; JSONL: every id there, none unknown or twice). The parse is
+        dropped again, like the one at build time: kept, it would hold every file system's at once."""
+        records, lines = self._reparse()
+        wanted = {name: segments for name, segments in requests.items() if segments}
+        if self.format == "text":
+            for name in wanted:
+                self._check_line_count(lines, len(corpora[name]), f"segments in corpus '{name}'")
+            return
+        known = [segment for segments in corpora.values() for segment in segments]
+        match_records(records, [segment for segments in wanted.values() for segment in segments], self.path,
+                      known=known)
 
     def translate(self, segments: list[Segment], context: TranslationContext | None = None) -> list[str]:
         self._load()
@@ -164,16 +182,16 @@ class FileSystem(System):
         corpora = sorted({segment.corpus for segment in segments})
         if context is not None and len(corpora) == 1:
             corpus = context.corpus(corpora[0])
-            self._check_line_count(len(corpus), f"segments in corpus '{corpora[0]}'")
+            self._check_line_count(self._lines, len(corpus), f"segments in corpus '{corpora[0]}'")
             line_of = {segment.seg_id: index for index, segment in enumerate(corpus)}
             return [self._lines[line_of[segment.seg_id]] for segment in segments]
-        self._check_line_count(len(segments), "requested segments")
+        self._check_line_count(self._lines, len(segments), "requested segments")
         return list(self._lines)
 
-    def _check_line_count(self, expected: int, what: str) -> None:
-        if len(self._lines) != expected:
+    def _check_line_count(self, lines: list[str], expected: int, what: str) -> None:
+        if len(lines) != expected:
             raise InputError(
-                f"file has {len(self._lines)} lines but there are {expected} {what}",
+                f"file has {len(lines)} lines but there are {expected} {what}",
                 path=self.path,
                 hint="a text file needs one line per segment in corpus order; "
                 "use JSONL with seg_id to cover a subset or several corpora",

@@ -18,6 +18,7 @@ runs; ``revision`` is the sha256 of its bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,13 +81,20 @@ class WmtXmlSystem(System):
         return tuple(f"xml:{arg[: -len(EVERY_SYSTEM)]}{name}" for name in systems)
 
     def translate(self, segments: list[Segment], context: TranslationContext | None = None) -> list[str]:
+        self._check_covers(segments)
+        return [self._hypotheses[segment.seg_id] for segment in segments]
+
+    def check(self, requests: Mapping[str, Sequence[Segment]], corpora: Mapping[str, Sequence[Segment]]) -> None:
+        """A hypothesis for every segment the run will ask for, before the run starts."""
+        self._check_covers([segment for segments in requests.values() for segment in segments])
+
+    def _check_covers(self, segments: Sequence[Segment]) -> None:
         missing = [segment.seg_id for segment in segments if segment.seg_id not in self._hypotheses]
         if missing:
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise InputError(f"<hyp system='{self.system}'> has no hypothesis for segment(s) {shown}",
                              path=str(self.path), field="seg_id",
                              hint="use the corpus from the same file: --corpus xml:FILE")
-        return [self._hypotheses[segment.seg_id] for segment in segments]
 
     def describe(self) -> SystemInfo:
         import evals
