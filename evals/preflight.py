@@ -5,15 +5,15 @@ few, a JSONL file missing an id, two systems with one name -- used to come
 after earlier systems had been translated and scored into a run that then
 ended ``failed``. ``prepare`` finds all of them first, without a store:
 
-* the corpora are loaded (each loader validates its file; entries merged into
-  one corpus must not share a segment id: ``evals.corpora.specs``);
-* every system is built (a ``file:`` system parses its file), and no two have
-  the same name once their names are resolved (a suite's ``name:``, else
-  what the backend calls itself);
 * every metric's options are checked (metrics without a model are built;
   those with one have their option names checked, and load on first use);
-* every system checks itself against every corpus it will be asked to
-  translate (``System.check``: line counts, ids; cheap, no model loads).
+* the corpora are loaded (each loader validates its file; entries merged into
+  one corpus must not share a segment id: ``evals.corpora.specs``);
+* every system is built (a ``file:`` system parses its file) and checks
+  itself against every corpus it will be asked to translate (``System.check``:
+  line counts, ids; cheap, no model loads), one system after the other;
+* no two systems have the same name once their names are resolved (a
+  suite's ``name:``, else what the backend calls itself).
 
 Errors name the suite file, the line and the field where the entry is
 written (``evals.suite.Origin``). ``mteval run`` prepares before it opens
@@ -54,14 +54,17 @@ def prepare(suite: Suite, corpora: dict[str, list[Segment]] | None = None) -> Pl
     """Load and check everything ``suite`` needs; ``corpora`` (by name) replaces loading its corpora."""
     from evals.corpora.specs import load_suite_corpora
 
+    check_metrics(suite.metrics)  # the cheapest first
     corpora = load_suite_corpora(suite) if corpora is None else corpora
-    systems = [build(ref) for ref in suite.systems]
-    check_names(suite.systems, systems)
-    check_metrics(suite.metrics)
-    for ref, system in zip(suite.systems, systems):
-        requests = {name: [s for s in segments if supports(system, s)] for name, segments in corpora.items()}
+    systems = []
+    for ref in suite.systems:  # each checked as soon as it is built: a file system parses its file once for both
+        system = build(ref)
+        requests = corpora if system.language_pairs is None else \
+            {name: [s for s in segments if supports(system, s)] for name, segments in corpora.items()}
         with _located(ref.origin, f"system '{system.name}'"):
             system.check(requests, corpora)
+        systems.append(system)
+    check_names(suite.systems, systems)
     return Plan(suite, corpora, systems)
 
 

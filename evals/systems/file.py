@@ -119,9 +119,9 @@ class FileSystem(System):
         self.format = _choose_format(self.path, format)
         data = read_bytes(self.path, what="hypotheses file")
         self.sha256 = hashlib.sha256(data).hexdigest()
-        self._parse(data)  # now, so a broken file fails before any model runs; the result is dropped
-        self._records: list[HypothesisRecord] | None = None
-        self._lines: list[str] | None = None
+        # Parsed now, so a broken file fails before any model runs; kept for ``check`` or a first
+        # ``translate``, whichever comes first (the runner checks each system right after building it).
+        self._records, self._lines = self._parse(data)
 
     def _parse(self, data: bytes) -> tuple[list[HypothesisRecord], list[str]]:
         text = decode(data, str(self.path)).text
@@ -130,8 +130,8 @@ class FileSystem(System):
         return [], split_lines(text)
 
     def _load(self) -> None:
-        """Parse the file again on first use (holding every file system's parse from the start would
-        multiply a large run's memory by the number of systems)."""
+        """The parse, made again if ``check`` dropped it (holding every file system's parse from the
+        start would multiply a large run's memory by the number of systems)."""
         if self._records is not None:
             return
         self._records, self._lines = self._reparse()
@@ -147,8 +147,10 @@ class FileSystem(System):
     def check(self, requests: Mapping[str, Sequence[Segment]], corpora: Mapping[str, Sequence[Segment]]) -> None:
         """The file against every corpus the run will ask for, as ``translate`` will match it (text: one
         line per segment of each corpus; JSONL: every id there, none unknown or twice). The parse is
-        dropped again, like the one at build time: kept, it would hold every file system's at once."""
-        records, lines = self._reparse()
+        dropped afterwards: kept until this system's turn, a run would hold every file system's at once."""
+        self._load()
+        records, lines = self._records, self._lines
+        self._records = self._lines = None
         wanted = {name: segments for name, segments in requests.items() if segments}
         if self.format == "text":
             for name in wanted:
