@@ -115,3 +115,13 @@ def test_any_run_reference_resolves_or_is_an_input_error(folder, run):
             store.get_run(run)
         except InputError:
             pass
+
+
+@pytest.mark.parametrize("run_id", [2**31, 2**31 - 1, 10**20, 0, -1])
+def test_postgresql_ids_out_of_its_integer_range_name_no_run(new_pg_database, run_id):
+    """PostgreSQL's INTEGER is 32 bits: 2**31 there is "integer out of range" from the driver, unless bounded."""
+    with open_store(new_pg_database()) as store:
+        with pytest.raises(InputError, match=f"no run {run_id}"):
+            store.resolve_run(run_id)
+        with pytest.raises(InputError, match=f"no run {run_id}"):
+            store.get_run(str(run_id) if run_id >= 0 else run_id)
