@@ -54,7 +54,6 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.compare import (
@@ -70,6 +69,7 @@ from evals.compare import (
     segment_changes,
 )
 from evals.errors import InputError, UsageError
+from evals.outputs import write_output
 from evals.policy import Policy, load_policy
 from evals.stats import holm
 
@@ -499,16 +499,11 @@ def write_outputs(report: GateReport, *, markdown: str | os.PathLike[str] | None
 
     written = []
     text = report.to_markdown()
-    for path, content in ((markdown, text), (junit, report.to_junit()),
-                          (json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")):
+    for path, content, option in ((markdown, text, "--markdown"), (junit, report.to_junit(), "--junit"),
+                                  (json_path, json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n",
+                                   "--json")):
         if path is not None:
-            target = Path(path)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(content, encoding="utf-8")
-            except OSError as error:
-                raise InputError(f"cannot write the report: {error.strerror}", path=target) from None
-            written.append(str(target))
+            written.append(str(write_output(path, content, field=option)))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary and summary:
         try:

@@ -223,7 +223,9 @@ def test_baseline_file_holds_statistics_hashes_flags_and_cis(env):
     record = side.corpora[CORPUS].segments[first["seg_id"]]
     assert first["source_sha256"] == text_hash(record.source)
     assert [s["stats"] for s in chrf["segments"]] == side.corpora[CORPUS].metrics["chrf"].stats.tolist()
-    assert env.baseline.stat().st_mode & 0o777 == 0o644
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert env.baseline.stat().st_mode & 0o777 == 0o666 & ~umask  # a file to commit: the umask decides
     # One line per segment entry: diffs of a changed baseline stay readable.
     assert sum(1 for line in env.baseline.read_text("utf-8").splitlines() if '"seg_id"' in line) == 97 * (1 + 3)
 

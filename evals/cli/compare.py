@@ -290,7 +290,11 @@ def check(baseline_file, baseline_run, baseline_system, run_ref, system, policy,
     """
     from evals.gate import check as run_check
     from evals.gate import write_outputs
+    from evals.outputs import output_target
 
+    for path, option in ((markdown, "--markdown"), (junit, "--junit"), (json_path, "--json")):
+        if path is not None:
+            output_target(path, field=option)  # a folder or a FIFO fails before the gate runs
     report = run_check(
         baseline=baseline_file, baseline_run=baseline_run, baseline_system=baseline_system, run=run_ref,
         system=system, policy=policy, db=db, corpora=corpora or None, metrics=metrics or None,

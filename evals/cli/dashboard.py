@@ -53,7 +53,7 @@ def dashboard(out, run_refs, db) -> None:
               help="Address to listen on. Anything but a loopback address exposes the results to the network.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0: any free port; the address is printed).")
-@click.option("--quiet", "-q", is_flag=True, help="Do not log requests.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not log requests (nor clients that leave mid-request).")
 @db_option
 def serve(host, port, quiet, db) -> None:
     """Serve the dashboard live from the results store (read-only; Ctrl-C stops).

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +45,7 @@ from evals.compare.runs import load_run_system
 from evals.compare.sides import CorpusData, MetricData, SegmentRecord, SystemData
 from evals.errors import InputError
 from evals.inputs import read_text
+from evals.outputs import output_target, write_output
 
 if TYPE_CHECKING:
     from evals.store.api import Store
@@ -99,21 +99,12 @@ def baseline_dict(side: SystemData, include_hypotheses: bool = True) -> dict[str
 def save_baseline(store: "Store", run: int | str, system: str | None, path: str | os.PathLike[str], *,
                   include_hypotheses: bool = True) -> dict[str, Any]:
     """Write a run's system as a baseline file at ``path`` (atomically); return a summary."""
+    output_target(path, field="--out")  # a folder or a FIFO fails before the run is read
     side = load_run_system(store, run, system)
     if not side.corpora:
         raise InputError(f"{side.label} has no translations to save")
     document = baseline_dict(side, include_hypotheses)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(dumps(document))
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a baseline is meant to be committed
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_output(path, dumps(document), field="--out")
     return {
         "written": str(path), "run": side.run_id, "system": side.system,
         "corpora": {name: {"segments": len(c["segments"]), "metrics": sorted(c["metrics"])}

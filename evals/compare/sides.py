@@ -166,8 +166,8 @@ def parse_side(text: str) -> SideSpec:
     if Path(text).is_file() or text.lower().endswith(".json"):
         return SideSpec(path=Path(text))
     head, sep, tail = text.partition(":")
-    if head.isdigit() or head.lower() == "latest":
-        return SideSpec(run=head.lower() if not head.isdigit() else head, system=tail if sep and tail else None)
+    if head.isascii() and head.isdigit() or head.lower() == "latest":
+        return SideSpec(run=head.lower(), system=tail if sep and tail else None)
     if ".json:" in text:
         path, _, system = text.rpartition(":")
         return SideSpec(path=Path(path), system=system or None)

@@ -430,9 +430,12 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
     """Changes whenever anything shown about the run changes (used to cache payloads); None: no such run."""
     from sqlalchemy import func, select
 
+    from evals.store.queries import storable_id
     from evals.store.schema import runs, scores, translations
 
     with store.engine.connect() as conn:
+        if not storable_id(conn, run_id):
+            return None
         run = conn.execute(select(runs.c.status, runs.c.finished_at, runs.c.notes_json)
                            .where(runs.c.id == run_id)).first()
         if run is None:

@@ -7,9 +7,16 @@ up on the next page load. The server is deliberately small and read-only:
 * it binds 127.0.0.1 unless told otherwise, and when bound to a loopback
   address it answers only requests whose Host is a loopback name (a page on
   another site cannot read it through DNS rebinding);
-* it answers GET and HEAD only (anything else: 405) and serves only the app's
-  own files and the data routes below — any other path, including every
-  attempt at ``..``, is a 404, because nothing is looked up on disk by name;
+* it answers GET and HEAD only: any other method, a made-up one too, is a
+  405 (``Allow: GET, HEAD``, the same security headers as every answer) and
+  the connection closes, as after every refused request (a malformed
+  ``Content-Length``, a body over ``MAX_BODY``), so the bytes of a refused
+  request are never read as the next one. A body sent with a GET is read
+  (up to ``MAX_BODY``, within ``BODY_TIMEOUT``) and dropped; a client that
+  goes away mid-request is one log line;
+* it serves only the app's own files and the data routes below — any other
+  path, including every attempt at ``..``, is a 404, because nothing is
+  looked up on disk by name;
 * the store is opened with ``open_store(readonly=True)`` (never created or
   migrated) and only its reader methods are called.
 
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import sys
 import threading
 from collections import OrderedDict
@@ -54,6 +62,16 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 #: Runs whose payloads stay in memory (each holds its frames; a big run is tens of MB).
 CACHED_RUNS = 4
+#: The methods answered; every other one is refused with 405.
+METHODS = ("GET", "HEAD")
+#: The largest request body read (and dropped) to keep a connection in step; a larger one closes it.
+MAX_BODY = 64 * 1024
+#: Seconds a request body may take to arrive (a stalled client does not hold a thread for ever).
+BODY_TIMEOUT = 10.0
+#: Seconds the input of a refused request is drained after the answer, so closing does not reset
+#: the connection before the client has read the answer.
+LINGER = 2.0
+_LENGTH = re.compile(r"[0-9]{1,18}")
 
 _RUN = re.compile(r"^/data/runs/(\d{1,12})\.js$")
 _SEGMENTS = re.compile(r"^/data/runs/(\d{1,12})/segments\.js$")
@@ -164,11 +182,94 @@ def make_handler(app: DashboardApp, check_host: bool, quiet: bool) -> type[BaseH
         def do_HEAD(self) -> None:  # noqa: N802
             self._answer(send_body=False)
 
-        def _refuse_method(self) -> None:
-            self._send(HTTPStatus.METHOD_NOT_ALLOWED, b"read-only: GET and HEAD only\n", "text/plain; charset=utf-8",
-                       extra={"Allow": "GET, HEAD"})
+        def handle_one_request(self) -> None:
+            """http.server's loop step; a client that went away is one log line, not a traceback."""
+            self.refused = False
+            try:
+                super().handle_one_request()
+            except ConnectionError as error:  # reset, broken pipe: the client went away
+                self.close_connection = True
+                self.log_message("connection lost: %s", error.strerror or type(error).__name__)
 
-        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_TRACE = do_CONNECT = _refuse_method
+        def handle_expect_100(self) -> bool:
+            # No "100 Continue": a body is never wanted. A client then sends it or gives up, and
+            # the request is admitted or refused in parse_request either way.
+            return True
+
+        def parse_request(self) -> bool:
+            """http.server's checks of the request line and headers, then the method and the body.
+
+            False: the request was answered (refused) or the client went away; http.server
+            then skips the method and, since the connection is closing, reads nothing more.
+            """
+            if not super().parse_request():
+                return False
+            if self.request_version == "HTTP/0.9":  # its answers have no headers, so no CSP
+                self._refuse(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/1.0 or later only")
+                return False
+            length, problem = self._body_length()
+            if self.command not in METHODS:
+                if problem is None and length <= MAX_BODY and not self.headers.get("Expect"):
+                    if not self._read_body(length):
+                        return False
+                self._refuse(HTTPStatus.METHOD_NOT_ALLOWED, "read-only: GET and HEAD only",
+                             extra={"Allow": ", ".join(METHODS)})
+                return False
+            if problem is not None:
+                self._refuse(HTTPStatus.BAD_REQUEST, problem)
+                return False
+            if length > MAX_BODY:
+                self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"a request body is at most {MAX_BODY} bytes")
+                return False
+            return self._read_body(length)
+
+        def _body_length(self) -> tuple[int, str | None]:
+            """(the body's length, None) or (0, what is wrong with its framing)."""
+            if self.headers.get("Transfer-Encoding") is not None:
+                return 0, "Transfer-Encoding is not accepted; a body needs a Content-Length"
+            values = {value.strip() for value in self.headers.get_all("Content-Length", [])}
+            if not values:
+                return 0, None
+            if len(values) > 1 or not _LENGTH.fullmatch(next(iter(values))):
+                return 0, "malformed Content-Length"
+            return int(values.pop()), None
+
+        def _read_body(self, length: int) -> bool:
+            """Read and drop ``length`` bytes of body; False (one log line) if the client left or stalled."""
+            if length == 0:
+                return True
+            self.connection.settimeout(BODY_TIMEOUT)
+            try:
+                received = len(self.rfile.read(length))
+                what = f"sent {received} of {length} body bytes and closed"
+            except TimeoutError:
+                received, what = -1, f"sent no more body for {BODY_TIMEOUT:g} s"
+            except ConnectionError as error:
+                received, what = -1, f"left mid-body ({error.strerror or type(error).__name__})"
+            finally:
+                self.connection.settimeout(None)
+            if received == length:
+                return True
+            self.close_connection = True
+            self.log_message("%s %s: the client %s; connection closed", self.command, self.path, what)
+            return False
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """http.server's own refusals (malformed request line, headers too long): answered as every refusal."""
+            self._refuse(HTTPStatus(code), message or HTTPStatus(code).phrase)
+
+        def _refuse(self, status: HTTPStatus, text: str, extra: dict[str, str] | None = None) -> None:
+            """An error answer after which the connection closes (unread request bytes never become a request)."""
+            self.refused = True
+            if self.request_version == "HTTP/0.9":  # http.server's default before it read a version
+                self.request_version = "HTTP/1.0"  # so the answer has a status line and headers
+            self._send(status, f"{text}\n".encode(), "text/plain; charset=utf-8",
+                       extra={**(extra or {}), "Connection": "close"}, send_body=self.command != "HEAD")
+
+        def finish(self) -> None:
+            super().finish()
+            if getattr(self, "refused", False):
+                _linger(self.connection)
 
         def _answer(self, send_body: bool) -> None:
             if check_host and _host_name(self.headers.get("Host")) not in LOOPBACK_NAMES:
@@ -216,8 +317,32 @@ def make_handler(app: DashboardApp, check_host: bool, quiet: bool) -> type[BaseH
     return Handler
 
 
+def _linger(connection: socket.socket) -> None:
+    """Close our side, then drop what the client still sends for a moment, so the close is no reset.
+
+    Closing a socket with unread input makes the kernel send RST, which can
+    destroy the answer in flight before the client reads it.
+    """
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        connection.settimeout(LINGER)
+        drained = 0
+        while drained <= MAX_BODY:
+            chunk = connection.recv(16384)
+            if not chunk:
+                break
+            drained += len(chunk)
+    except OSError:  # reset, timed out: nothing more to do for this client
+        pass
+
+
 class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, not a traceback, for what escaped a request (the handler answers what it can)."""
+        error = sys.exc_info()[1]
+        sys.stderr.write(f"{client_address[0]} - error handling a request: {error!r}\n")
 
 
 def make_server(store: "Store", host: str = "127.0.0.1", port: int = 8000, quiet: bool = False) -> DashboardServer:

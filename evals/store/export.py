@@ -6,8 +6,8 @@ versions, corpus hashes, metric signatures) goes into a sidecar
 ``<name>.meta.json`` next to it; Parquet files also carry the same JSON in
 their schema metadata so the file is self-describing on its own.
 
-Files are written to a temporary name and renamed into place, so a reader
-never sees half an export.
+Files are written by ``evals.outputs`` (a temporary file renamed into
+place), so a reader never sees half an export.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import UsageError, did_you_mean
+from evals.outputs import output_target, replacing, write_output
 from evals.store.cache import canonical_json
 
 if TYPE_CHECKING:
@@ -59,12 +57,13 @@ def export_run(store: "Store", run: "RunRef", path: str | os.PathLike[str], fmt:
     path = Path(path)
     fmt = _format_for(path, fmt)
     run_id = store.resolve_run(run)
+    output_target(path, field="--out")  # a folder or a FIFO fails before the table is built
+    output_target(meta_path(path), field="--out")
     table = run_table(store, run_id)
     meta = _run_meta(store, run_id, table, fmt)
     writer = {"jsonl": _write_jsonl, "csv": _write_csv, "parquet": _write_parquet}[fmt]
     writer(table, path, meta)
-    with _atomic(meta_path(path)) as tmp:
-        tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_output(meta_path(path), json.dumps(meta, ensure_ascii=False, indent=2) + "\n", field="--out")
     return path
 
 
@@ -145,7 +144,7 @@ def _cell(value: Any) -> Any:
 
 def _write_jsonl(table: "pd.DataFrame", path: Path, _meta: dict[str, Any]) -> None:
     columns = list(table.columns)
-    with _atomic(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as out:
+    with replacing(path, field="--out") as tmp, tmp.open("w", encoding="utf-8", newline="\n") as out:
         for values in table.itertuples(index=False, name=None):
             row = {c: _cell(v) for c, v in zip(columns, values)}
             out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
@@ -154,7 +153,7 @@ def _write_jsonl(table: "pd.DataFrame", path: Path, _meta: dict[str, Any]) -> No
 def _write_csv(table: "pd.DataFrame", path: Path, _meta: dict[str, Any]) -> None:
     flat = table.assign(references=[canonical_json(list(r)) for r in table["references"]],
                         flags=[canonical_json(list(f)) for f in table["flags"]])
-    with _atomic(path) as tmp:
+    with replacing(path, field="--out") as tmp:
         flat.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
 
 
@@ -176,19 +175,5 @@ def _write_parquet(table: "pd.DataFrame", path: Path, meta: dict[str, Any]) -> N
     columns = {name: [_cell(v) for v in table[name]] for name in table.columns}
     schema = pa.schema(fields, metadata={PARQUET_META_KEY: json.dumps(meta, ensure_ascii=False)})
     arrow = pa.Table.from_pydict(columns, schema=schema)
-    with _atomic(path) as tmp:
+    with replacing(path, field="--out") as tmp:
         pq.write_table(arrow, tmp)
-
-
-@contextmanager
-def _atomic(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces it only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

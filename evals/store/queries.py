@@ -9,6 +9,7 @@ queries returning rows, so that step does not load pandas or a whole run.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -320,15 +321,28 @@ def _resolve_run(conn: Connection, run: RunRef) -> int:
     if isinstance(run, bool) or not isinstance(run, (int, str)):
         raise UsageError(f"a run is an id or 'latest', got {run!r}")
     if isinstance(run, str):
-        if not run.strip().isdigit():
+        if not _DECIMAL.fullmatch(run.strip()):
             raise UsageError(f"a run is an id or 'latest', got {run!r}")
         run = int(run)
     require_run(conn, run)
     return run
 
 
+_DECIMAL = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes "²", which int() refuses
+
+
+def storable_id(conn: Connection, value: int) -> bool:
+    """Whether ``value`` fits the store's integer ids (SQLite: 64 bits; PostgreSQL's INTEGER: 32).
+
+    An id that does not fit names no row; asking the database about it
+    fails in the driver (``OverflowError``, "integer out of range") instead.
+    """
+    bits = 64 if conn.dialect.name == "sqlite" else 32
+    return 0 < value < 2 ** (bits - 1)
+
+
 def require_run(conn: Connection, run_id: int) -> None:
-    if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+    if not storable_id(conn, run_id) or conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is None:
         raise no_run(run_id)
 
 
