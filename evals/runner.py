@@ -27,6 +27,7 @@ from typing import Any
 from evals import __version__, provenance
 from evals.corpora.model import Segment
 from evals.errors import Unavailable
+from evals.memory import release_freed_memory
 from evals.preflight import Plan, prepare, supports
 from evals.scoring.metrics import RunMetrics
 from evals.stats.settings import BOOTSTRAP, BootstrapSettings
@@ -186,6 +187,7 @@ class Runner:
                 return state.result
             all_segments = [s for segs in corpora.values() for s in segs]
             state.segment_ids = self.store.add_segments(all_segments)
+            release_freed_memory()  # what reading the corpora and systems' files took and let go
             state.executor = self.executor or LocalExecutor()
             state.context = _LazyContext(all_segments)
             for index, ref in enumerate(suite.systems):
@@ -194,6 +196,7 @@ class Runner:
                 for metric_ref in suite.metrics:
                     self._score(state, metric_ref, system, system_id, hypotheses)
                 del hypotheses, system  # one system's hypotheses in memory at a time
+                release_freed_memory()
             for name, message in state.metrics.notices():  # e.g. COMET's truncated-input count
                 self._notice(state, f"{name}: {message}")
             for corpus, (count, names) in state.skipped.items():

@@ -62,7 +62,7 @@ def load_jsonl(path: str | Path) -> list[Segment]:
     where = decoded.path
     segments: list[Segment] = []
     seen = _DuplicateIds(where)
-    for number, line in enumerate(decoded.lines, start=1):
+    for number, line in enumerate(decoded.iter_lines(), start=1):
         if not line.strip():
             continue
         obj = _parse_json_line(line, where, number)

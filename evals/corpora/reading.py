@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from evals.errors import InputError
@@ -47,11 +48,19 @@ class DecodedText:
 
     path: str
     text: str
-    lines: list[str]
     encoding: str
     had_bom: bool
     newline: str
     sha256: str
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The lines, split on first use (``iter_lines`` reads them without holding a list)."""
+        return split_lines(self.text)
+
+    def iter_lines(self) -> Iterator[str]:
+        """The lines one at a time: what a large file's loader walks without a second copy of the text."""
+        return iter_lines(self.text)
 
 
 def read_text(path: str | Path) -> DecodedText:
@@ -60,22 +69,38 @@ def read_text(path: str | Path) -> DecodedText:
     raw = read_bytes(where)
     if not raw:
         raise InputError("file is empty (0 bytes)", path=where)
+    sha256 = hashlib.sha256(raw).hexdigest()
     decoded = decode(raw, where, legacy_chinese=True)
+    # The bytes go before the text is split: a million-segment corpus would otherwise hold its bytes,
+    # its text, a normalised copy and its lines at once (most of the peak memory of a large run).
+    del raw
     text = decoded.text
     _reject_binary(text, where)
     if not _has_visible(text):
         raise InputError("file is empty (whitespace only)", path=where)
     newline = _newline_kind(text)
-    normalised = _LINE_BREAK.sub("\n", text)
+    normalised = _LINE_BREAK.sub("\n", text) if "\r" in text else text
+    del text
     return DecodedText(
         path=where,
         text=normalised,
-        lines=split_lines(normalised),
         encoding=decoded.encoding,
         had_bom=decoded.had_bom,
         newline=newline,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=sha256,
     )
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """``split_lines(text)`` one line at a time, without building the list."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start)
+        if stop < 0:
+            yield text[start:]
+            return
+        yield text[start:stop]
+        start = stop + 1
 
 
 def split_lines(text: str) -> list[str]:

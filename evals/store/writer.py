@@ -207,13 +207,15 @@ class Writer:
         error: the caller could not tell which id belongs to which.
         """
         ids: dict[SegmentKey, int] = {}
-        contents: dict[SegmentKey, str] = {}
+        # Python's hash of each content hash, not the 64-character text: a million of those would be
+        # one of a large run's biggest holdings, for a check that two equal ids have equal content.
+        contents: dict[SegmentKey, int] = {}
         for start in range(0, len(segment_list), SEGMENT_BATCH):  # bounded rows in memory per write
             by_key: dict[SegmentKey, tuple[str, Segment]] = {}
             for segment in segment_list[start:start + SEGMENT_BATCH]:
                 key = (segment.corpus, segment.seg_id)
                 content = segment_content_hash(segment)
-                if contents.setdefault(key, content) != content:
+                if contents.setdefault(key, hash(content)) != hash(content):
                     raise InputError(
                         "the same segment id appears twice with different content",
                         path=segment.corpus,

@@ -51,13 +51,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.corpora.model import Segment
+from evals.corpora.reading import iter_lines
 from evals.errors import InputError, UsageError, did_you_mean
 from evals.inputs import decode, read_bytes
 from evals.systems.base import System, SystemInfo, TranslationContext
@@ -117,14 +117,23 @@ class FileSystem(System):
             )
         self.path = Path(arg).expanduser()
         self.format = _choose_format(self.path, format)
-        data = read_bytes(self.path, what="hypotheses file")
-        self.sha256 = hashlib.sha256(data).hexdigest()
+        self.sha256: str | None = None
         # Parsed now, so a broken file fails before any model runs; kept for ``check`` or a first
         # ``translate``, whichever comes first (the runner checks each system right after building it).
-        self._records, self._lines = self._parse(data)
+        self._records, self._lines = self._parse(self._read())
 
-    def _parse(self, data: bytes) -> tuple[list[HypothesisRecord], list[str]]:
-        text = decode(data, str(self.path)).text
+    def _read(self) -> str:
+        """The file's text; after the first read, the file must not have changed (its sha256)."""
+        data = read_bytes(self.path, what="hypotheses file")
+        digest = hashlib.sha256(data).hexdigest()
+        if self.sha256 is None:
+            self.sha256 = digest
+        elif digest != self.sha256:
+            raise InputError("hypotheses file changed during the run", path=self.path,
+                             hint="run again to use the new file")
+        return decode(data, str(self.path)).text  # the bytes go here, before the text is parsed
+
+    def _parse(self, text: str) -> tuple[list[HypothesisRecord], list[str]]:
         if self.format == "jsonl":
             return parse_jsonl(text, self.path), []
         return [], split_lines(text)
@@ -138,11 +147,7 @@ class FileSystem(System):
 
     def _reparse(self) -> tuple[list[HypothesisRecord], list[str]]:
         """The file parsed again; it must not have changed since the system was built."""
-        data = read_bytes(self.path, what="hypotheses file")
-        if hashlib.sha256(data).hexdigest() != self.sha256:
-            raise InputError("hypotheses file changed during the run", path=self.path,
-                             hint="run again to use the new file")
-        return self._parse(data)
+        return self._parse(self._read())
 
     def check(self, requests: Mapping[str, Sequence[Segment]], corpora: Mapping[str, Sequence[Segment]]) -> None:
         """The file against every corpus the run will ask for, as ``translate`` will match it (text: one
@@ -208,21 +213,22 @@ def _choose_format(path: Path, requested: str) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Split on ``\\n`` only: hypotheses may legitimately contain U+2028 etc."""
-    if not text:
-        return []
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return list(_lines_of(text))
+
+
+def _lines_of(text: str) -> Iterator[str]:
+    """``split_lines`` one line at a time (a CRLF file's lines lose their CR)."""
+    for line in iter_lines(text):
+        yield line[:-1] if line.endswith("\r") else line
 
 
 def parse_jsonl(text: str, path: Path) -> list[HypothesisRecord]:
     """Parse and validate every line; duplicates of (corpus, seg_id) are errors."""
     records: list[HypothesisRecord] = []
-    for number, raw in enumerate(split_lines(text), start=1):
+    for number, raw in enumerate(_lines_of(text), start=1):
         if raw.strip():
             records.append(_parse_record(raw, path, number))
-    _reject_duplicates([(record, (record.corpus, record.seg_id)) for record in records], path)
+    _reject_duplicates(((record, (record.corpus, record.seg_id)) for record in records), path)
     return records
 
 
@@ -279,14 +285,19 @@ def _key_hint(key: str) -> str:
     return f"expected {', '.join(RECORD_KEYS)}"
 
 
-def _reject_duplicates(keyed: list[tuple[HypothesisRecord, Any]], path: Path) -> None:
-    """Raise naming every duplicated id (first few) with all its line numbers."""
-    lines_by_key: dict[Any, list[int]] = defaultdict(list)
-    label: dict[Any, str] = {}
+def _reject_duplicates(keyed: Iterable[tuple[HypothesisRecord, Any]], path: Path) -> None:
+    """Raise naming every duplicated id (first few) with all its line numbers.
+
+    Only the first line of each key is kept until a repeat shows up: a list and
+    a label per record would cost a million of each on a million-line file.
+    """
+    first: dict[Any, HypothesisRecord] = {}
+    repeats: dict[Any, list[int]] = {}
     for record, key in keyed:
-        lines_by_key[key].append(record.line)
-        label.setdefault(key, record.label())
-    duplicated = [(label[key], lines) for key, lines in lines_by_key.items() if len(lines) > 1]
+        earlier = first.setdefault(key, record)
+        if earlier is not record:
+            repeats.setdefault(key, [earlier.line]).append(record.line)
+    duplicated = [(first[key].label(), lines) for key, lines in repeats.items()]
     if not duplicated:
         return
     duplicated.sort(key=lambda item: item[1][1])
@@ -356,7 +367,7 @@ def match_records(
         else:
             assigned.append((record, index))
 
-    _reject_duplicates([(record, index) for record, index in assigned], path)
+    _reject_duplicates(assigned, path)
     matched: dict[int, HypothesisRecord] = {index: record for record, index in assigned}
     wanted = [by_key[(segment.corpus, segment.seg_id)] for segment in requested]
     missing = [segments[index] for index in wanted if index not in matched]
