@@ -28,7 +28,9 @@ that every later stage would happily translate and score:
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,18 +75,98 @@ def read_text(path: str | Path, *, what: str = "file", legacy_chinese: bool = Fa
 
 
 def read_bytes(path: str | Path, *, what: str = "file", missing_hint: str | None = None) -> bytes:
-    """The bytes of ``path``; a missing file, a directory or an OS error is an ``InputError``.
+    """The bytes of ``path``; a missing file, a directory, a non-regular file or an OS error is an ``InputError``.
 
+    Only regular files (or symlinks to them) are read: a FIFO, a socket or a
+    device such as ``/dev/zero`` may never end, and reading one whole would
+    hang or exhaust memory. The kind is checked before opening (opening a FIFO
+    waits for a writer) and again on the opened descriptor, which is opened
+    non-blocking so that a file swapped for a FIFO in between cannot hang us.
     ``missing_hint`` tells the user how to make a missing file.
     """
+    where = str(path)
     try:
-        return Path(path).read_bytes()
+        _require_regular(os.stat(path).st_mode, where, what)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputError(f"{what} not found", path=str(path), hint=missing_hint) from None
+        raise InputError(f"{what} not found", path=where, hint=missing_hint) from None
     except IsADirectoryError:
-        raise InputError(f"is a directory, expected a {what}", path=str(path)) from None
+        raise InputError(f"is a directory, expected a {what}", path=where) from None
     except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=str(path)) from None
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=where) from None
+    except ValueError:  # a NUL or a lone surrogate in the path: no file can have that name
+        raise InputError(f"cannot read {what}: the path contains a character no file name can hold",
+                         path=printable_name(where)) from None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            _require_regular(os.fstat(handle.fileno()).st_mode, where, what)
+            return handle.read()
+        except OSError as exc:
+            raise InputError(f"cannot read {what}: {exc.strerror or exc}", path=where) from None
+
+
+def require_regular_file(path: str | Path, *, what: str = "file") -> None:
+    """Refuse a path that exists but is not a regular file or a directory (a FIFO, a device...).
+
+    For readers that hand a path to another library (``datasets``) instead of reading it here.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return  # missing or unnameable: the reader says so in its own words
+    if not stat.S_ISDIR(mode):
+        _require_regular(mode, str(path), what)
+
+
+# What a non-regular file is, for the error that refuses it.
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def _require_regular(mode: int, where: str, what: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    if stat.S_ISDIR(mode):
+        raise InputError(f"is a directory, expected a {what}", path=where)
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    raise InputError(f"is {kind}, expected a {what}: only regular files are read", path=where,
+                     hint="a stream may never end; save it to a file first")
+
+
+# --- values inside a decoded file -------------------------------------------------
+
+#: The integers a file may hold: what SQLite (and numpy's int64) can store.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def first_surrogate(text: str) -> str | None:
+    """The first lone surrogate in ``text`` (None if there is none).
+
+    Decoded bytes never hold one (strict decoding refuses them), but escapes
+    do: JSON's ``"\\ud800"`` and YAML's ``"\\ud800"`` give a string no file,
+    database or terminal can encode, so every parser of escapes checks here.
+    """
+    found = _SURROGATE.search(text)
+    return None if found is None else found.group()
+
+
+def surrogate_message(char: str, what: str = "a string") -> str:
+    return (f"{what} holds a lone surrogate U+{ord(char):04X}, which is not a character "
+            f"(an escape such as \\u{ord(char):04x} without its pair)")
+
+
+def int_out_of_range(value: int) -> str | None:
+    """Why an integer cannot be stored (None if it can): beyond 64 bits."""
+    if INT64_MIN <= value <= INT64_MAX:
+        return None
+    shown = str(value) if abs(value) < 10**40 else "of more than 40 digits"  # str() of a huge int is refused
+    return f"integer {shown} is out of range (at most 64-bit integers, up to {INT64_MAX})"
+
+
+def printable_name(name: str) -> str:
+    """A key or path as it can be shown: lone surrogates as escapes (an error message must print)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def decode(raw: bytes, where: str, *, legacy_chinese: bool = False) -> Decoded:

@@ -32,6 +32,9 @@ CORRECTIONS = ("holm", "none")
 POLICY_TESTS = ("bootstrap", "randomization")
 RESAMPLING = ("auto", "segment", "document")
 BUILTIN = "builtin:policy.yaml"
+#: The most resamples (or trials) a policy may ask for: the paired tests hold arrays of this
+#: length, so 10**12 would be an allocation failure, not a slow gate.
+SAMPLES_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         test=read.choice(top.get("test"), POLICY_TESTS, "test", "bootstrap"),
         samples=read.samples(top.get("samples")),
         margin=read.number(top.get("margin"), "margin", 10.0, minimum=1.0),
-        max_samples=read.integer(top.get("max_samples"), "max_samples", 200_000, minimum=1),
+        max_samples=read.integer(top.get("max_samples"), "max_samples", 200_000, minimum=1, maximum=SAMPLES_LIMIT),
         seed=read.integer(top.get("seed"), "seed", 12345, minimum=0),
         resampling=read.choice(top.get("resampling"), RESAMPLING, "resampling", "auto"),
         min_documents=read.integer(top.get("min_documents"), "min_documents", 10, minimum=2),
@@ -181,15 +184,18 @@ class _Fields:
         if node is None:
             return None
         value = self.value(node, None)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise self.fail(f"must be auto or an integer >= 1, got {value!r}", node, "samples",
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= SAMPLES_LIMIT:
+            raise self.fail(f"must be auto or an integer from 1 to {SAMPLES_LIMIT}, got {value!r}", node, "samples",
                             hint="auto picks enough resamples for the number of tests")
         return value
 
-    def integer(self, node: yaml.Node | None, field: str, default: int, minimum: int) -> int:
+    def integer(self, node: yaml.Node | None, field: str, default: int, minimum: int,
+                maximum: int | None = None) -> int:
         value = self.value(node, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self.fail(f"must be an integer >= {minimum}, got {value!r}", node, field)
+        if maximum is not None and value > maximum:
+            raise self.fail(f"must be an integer from {minimum} to {maximum}, got {value!r}", node, field)
         return value
 
     def boolean(self, node: yaml.Node | None, field: str, default: bool) -> bool:

@@ -46,6 +46,7 @@ from evals.compare.sides import CorpusData, MetricData, SegmentRecord, SystemDat
 from evals.errors import InputError
 from evals.inputs import read_text
 from evals.outputs import output_target, write_output
+from evals.jsoncheck import parse_json
 
 if TYPE_CHECKING:
     from evals.store.api import Store
@@ -156,10 +157,7 @@ def load_baseline(path: str | os.PathLike[str], system: str | None = None) -> Sy
     path = Path(path)
     text = read_text(path, what="baseline file",
                      missing_hint="write one with `mteval baseline save RUN:SYSTEM --out FILE`")
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"malformed JSON: {error.msg}", path=path, line=error.lineno) from None
+    document = parse_json(text, str(path))
     reader = _Reader(path)
     reader.require(isinstance(document, dict) and document.get("format") == FORMAT,
                    "not an mteval baseline file (no \"format\": \"mteval-baseline\")", "format")

@@ -39,6 +39,8 @@ from evals.corpora.model import Segment
 from evals.corpora.reading import read_text
 from evals.corpora.textset import load_text_set, text_set_segments
 from evals.errors import InputError, UsageError, did_you_mean
+from evals.inputs import require_regular_file
+from evals.jsoncheck import JsonReader
 
 __all__ = ["corpus_hash", "load_flores_plus", "load_hf_dataset", "load_jsonl", "load_paired_configs",
            "load_segments", "load_text_pair", "load_text_set", "load_tsv", "resolve_path"]
@@ -62,32 +64,15 @@ def load_jsonl(path: str | Path) -> list[Segment]:
     where = decoded.path
     segments: list[Segment] = []
     seen = _DuplicateIds(where)
+    reader = JsonReader(where)
     for number, line in enumerate(decoded.iter_lines(), start=1):
         if not line.strip():
             continue
-        obj = _parse_json_line(line, where, number)
+        obj = reader.parse(line, number)
         segment = Segment.from_json(obj, path=where, line=number)
         seen.add((segment.corpus, segment.seg_id), number, "seg_id")
         segments.append(segment)
     return segments
-
-
-def _parse_json_line(line: str, where: str, number: int) -> Any:
-    try:
-        return json.loads(line, object_pairs_hook=lambda pairs: _object_without_duplicates(pairs, where, number))
-    except json.JSONDecodeError as exc:
-        message = f"malformed JSON at column {exc.colno}: {exc.msg}"
-        raise InputError(message, path=where, line=number) from None
-
-
-def _object_without_duplicates(pairs: list[tuple[str, Any]], where: str, number: int) -> dict[str, Any]:
-    """A key given twice is a hand-editing mistake; json.loads would keep the last silently."""
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise InputError("key appears twice in the same object", path=where, line=number, field=key)
-        obj[key] = value
-    return obj
 
 
 class _DuplicateIds:
@@ -396,6 +381,7 @@ def _load_rows(
     name = str(name_or_path)
     where = f"{name}[{config}/{split}]" if config else f"{name}[{split}]"
     local = Path(name)
+    require_regular_file(local, what="dataset file")
     builder = _HF_FILE_BUILDERS.get(local.suffix.lower()) if local.is_file() else None
     if local.suffix.lower() in _HF_FILE_BUILDERS and not local.exists():
         raise InputError("file not found", path=name)

@@ -17,6 +17,10 @@ from evals.errors import InputError
 KINDS = ("paired", "mono-zh", "mono-en")
 SCRIPTS = ("zh-Hans", "zh-Hant", "Latn")
 LANGS = ("zh", "en")
+#: The scripts a source in each language may be written in (``Segment.script`` is the source's).
+SOURCE_SCRIPTS = {"zh": ("zh-Hans", "zh-Hant"), "en": ("Latn",)}
+#: The largest ``para``: SQLite stores 64-bit integers.
+MAX_PARA = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,7 @@ class Segment:
                 raise fail("must not be empty", name)
         if not obj["source"].strip():
             raise fail("source text is empty or whitespace only", "source")
+        _check_pair(obj["src_lang"], obj["tgt_lang"], obj["script"], fail)
         reference = obj.get("reference")
         if reference is not None and not isinstance(reference, str):
             raise fail(f"must be a string or null, got {type(reference).__name__}", "reference")
@@ -113,11 +118,11 @@ class Segment:
                 raise fail("must be a non-empty string or null", name)
             meta[name] = None if value is None else sys.intern(value)
         para = obj.get("para", 0)
-        if isinstance(para, bool) or not isinstance(para, int) or para < 0:
-            raise fail("must be a non-negative integer", "para")
+        if isinstance(para, bool) or not isinstance(para, int) or not 0 <= para <= MAX_PARA:
+            raise fail(f"must be a non-negative integer up to {MAX_PARA}", "para")
         score = obj.get("score")
         if score is not None:
-            if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+            if isinstance(score, bool) or not isinstance(score, (int, float)) or not _finite(score):
                 raise fail("must be a finite number or null", "score")
             score = float(score)
         bead = obj.get("bead", "1-1")
@@ -140,6 +145,34 @@ class Segment:
             more_references=more,
             **meta,
         )
+
+
+def _check_pair(src_lang: str, tgt_lang: str, script: str, fail: Any) -> None:
+    """A direction mteval evaluates (zh→en, en→zh) and a script the source language is written in.
+
+    Anything else would be scored as if it were one of them (a French target
+    against English tokenisation) and named wrongly in every report.
+    """
+    directions = ", ".join(f"{a}→{b}" for a in LANGS for b in LANGS if a != b)
+    if src_lang not in LANGS:
+        raise fail(f"unsupported source language '{src_lang}' (mteval evaluates {directions}: "
+                   f"src_lang is one of {', '.join(LANGS)})", "src_lang")
+    if tgt_lang not in LANGS or tgt_lang == src_lang:
+        allowed = ", ".join(lang for lang in LANGS if lang != src_lang)
+        raise fail(f"unsupported target language '{tgt_lang}' for source language '{src_lang}' (mteval "
+                   f"evaluates {directions}: tgt_lang is {allowed})", "tgt_lang")
+    scripts = SOURCE_SCRIPTS[src_lang]
+    if script not in scripts:
+        raise fail(f"unsupported script '{script}' for source language '{src_lang}' "
+                   f"(allowed: {', '.join(scripts)})", "script")
+
+
+def _finite(number: int | float) -> bool:
+    """``math.isfinite`` without its OverflowError on integers beyond a float's range."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
 
 
 # The fields every JSONL line may carry; ``references`` replaces ``reference`` when there are several.

@@ -50,7 +50,6 @@ naming the line and byte offset, never a guess.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +59,7 @@ from evals.corpora.model import Segment
 from evals.corpora.reading import iter_lines
 from evals.errors import InputError, UsageError, did_you_mean
 from evals.inputs import decode, read_bytes
+from evals.jsoncheck import JsonReader
 from evals.systems.base import System, SystemInfo, TranslationContext
 
 if TYPE_CHECKING:
@@ -225,21 +225,18 @@ def _lines_of(text: str) -> Iterator[str]:
 def parse_jsonl(text: str, path: Path) -> list[HypothesisRecord]:
     """Parse and validate every line; duplicates of (corpus, seg_id) are errors."""
     records: list[HypothesisRecord] = []
+    reader = JsonReader(str(path))
     for number, raw in enumerate(_lines_of(text), start=1):
         if raw.strip():
-            records.append(_parse_record(raw, path, number))
+            records.append(_parse_record(reader.parse(raw, number), path, number))
     _reject_duplicates(((record, (record.corpus, record.seg_id)) for record in records), path)
     return records
 
 
-def _parse_record(raw: str, path: Path, number: int) -> HypothesisRecord:
+def _parse_record(obj: Any, path: Path, number: int) -> HypothesisRecord:
     def fail(message: str, field: str | None = None, hint: str | None = None) -> InputError:
         return InputError(message, path=path, line=number, field=field, hint=hint)
 
-    try:
-        obj: Any = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise fail(f"malformed JSON: {error.msg} (column {error.colno})") from None
     if not isinstance(obj, dict):
         raise fail(f"expected a JSON object, got {type(obj).__name__}")
     for key in sorted(obj):
