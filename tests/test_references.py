@@ -282,7 +282,7 @@ def test_wmt22_with_two_references_equals_the_sacrebleu_cli(tmp_path):
 
     sources, ref_a, ref_b = _wmt22_lines("src.zh"), _wmt22_lines("ref.A.en"), _wmt22_lines("ref.B.en")
     segments = [Segment(corpus="wmt22", doc_id=f"d{i // 250}", seg_id=f"wmt22:{i + 1}", para=0, source=src,
-                        reference=a, more_references=(b,), src_lang="zh", tgt_lang="en", script="Hans")
+                        reference=a, more_references=(b,), src_lang="zh", tgt_lang="en", script="zh-Hans")
                 for i, (src, a, b) in enumerate(zip(sources, ref_a, ref_b))]
     assert sum(s.reference == s.more_references[0] for s in segments) == 148
     corpus = _write_corpus(tmp_path / "wmt22.jsonl", segments)

@@ -53,7 +53,7 @@ def write_corpora(folder: Path, n_slices: int, prefix: str = "wmt22") -> dict[st
         with path.open("w", encoding="utf-8") as stream:
             for i in part:
                 segment = Segment(corpus=name, doc_id=name, seg_id=f"{i + 1}", para=0, source=sources[i],
-                                  reference=references[i], src_lang="zh", tgt_lang="en", script="Hans")
+                                  reference=references[i], src_lang="zh", tgt_lang="en", script="zh-Hans")
                 stream.write(json.dumps(segment.to_json(), ensure_ascii=False) + "\n")
         out[name] = part
     return out
