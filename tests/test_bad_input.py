@@ -104,6 +104,35 @@ class Outcome:
         return self.out + self.err
 
 
+# A small scored store shared by the CLI tests that need a run and a baseline to point at.
+SCORED_REF = "the cat sat on the mat\na dog ran in the park\nbirds sing in the morning\n"
+SCORED_HYPS = {"a.txt": "the cat sat on a mat\na dog ran in a park\nbirds sing at morning\n",
+               "b.txt": "a cat sat on the mat\nthe dog ran in the park\nbirds sang in the morning\n"}
+
+
+def scored_store(folder: Path) -> Path:
+    """``folder`` with a store ``s.db`` holding run 1 (systems a.txt, b.txt; BLEU) and ``base.json``, a baseline of a.txt."""
+    (folder / "ref.txt").write_text(SCORED_REF, encoding="utf-8")
+    for name, text in SCORED_HYPS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        for args in (["score", "ref.txt", "-i", "a.txt", "-i", "b.txt", "-m", "bleu"],
+                     ["baseline", "save", "1:a.txt", "--out", "base.json"]):
+            with pytest.raises(SystemExit) as done:
+                main([*args, "--db", "s.db"])
+            assert done.value.code in (0, None)
+    return folder
+
+
+def copy_files(source: Path, target: Path) -> Path:
+    """Every file directly in ``source`` copied into ``target`` (a fresh store per test)."""
+    for path in source.iterdir():
+        if path.is_file():
+            shutil.copy2(path, target / path.name)
+    return target
+
+
 def cli(args: list[str], capsys) -> Outcome:
     """``mteval ARGS`` through the console script's entry point; an escaped exception is a traceback."""
     capsys.readouterr()
@@ -168,9 +197,7 @@ def good_store(tmp_path_factory):
 @pytest.fixture
 def workdir(good_store, tmp_path, monkeypatch):
     """A fresh copy of the good store and files; the working directory for relative paths."""
-    for path in good_store.iterdir():
-        if path.is_file():
-            shutil.copy2(path, tmp_path / path.name)
+    copy_files(good_store, tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -526,7 +553,8 @@ def assert_located(error: InputError, path: Path, file_level: tuple[str, ...] = 
     assert "\n" not in str(error)
 
 
-_JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+# Integers a store can hold: one beyond 64 bits is refused on its own (tests/test_hostile_loaders.py).
+_JSON_VALUE = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats() | st.text(max_size=20),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
                                                                                           max_size=3), max_leaves=8)
 

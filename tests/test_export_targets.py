@@ -17,14 +17,10 @@ import stat
 
 import pytest
 
-from evals.cli import main
 from evals.errors import InputError
 from evals.outputs import output_target, write_output
-from tests.test_bad_input import cli
+from tests.test_bad_input import cli, scored_store
 
-REF = "the cat sat on the mat\na dog ran in the park\nbirds sing in the morning\n"
-HYPS = {"a.txt": "the cat sat on a mat\na dog ran in a park\nbirds sing at morning\n",
-        "b.txt": "a cat sat on the mat\nthe dog ran in the park\nbirds sang in the morning\n"}
 
 WRITERS = {  # the command writing TARGET
     "export": ["export", "1", "--out", "TARGET"],
@@ -39,17 +35,7 @@ WRITERS = {  # the command writing TARGET
 def store_folder(tmp_path_factory):
     """A store with run 1 (systems a.txt, b.txt; BLEU) and a baseline of a.txt."""
     folder = tmp_path_factory.mktemp("export-targets")
-    (folder / "ref.txt").write_text(REF, encoding="utf-8")
-    for name, text in HYPS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        for args in (["score", "ref.txt", "-i", "a.txt", "-i", "b.txt", "-m", "bleu"],
-                     ["baseline", "save", "1:a.txt", "--out", "base.json"]):
-            with pytest.raises(SystemExit) as done:
-                main([*args, "--db", "s.db"])
-            assert done.value.code in (0, None)
-    return folder
+    return scored_store(folder)
 
 
 @pytest.fixture

@@ -14,33 +14,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evals.cli import main
 from evals.errors import InputError
 from evals.store import open_store
-from tests.test_bad_input import cli
+from tests.test_bad_input import cli, scored_store
 
 HUGE = "99999999999999999999"
 OVER_INT64 = str(2**63)
-REF = "the cat sat on the mat\na dog ran in the park\nbirds sing in the morning\n"
-HYPS = {"a.txt": "the cat sat on a mat\na dog ran in a park\nbirds sing at morning\n",
-        "b.txt": "a cat sat on the mat\nthe dog ran in the park\nbirds sang in the morning\n"}
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """A store with run 1 (systems a.txt and b.txt, BLEU) and a baseline file of it."""
     folder = tmp_path_factory.mktemp("run-ids")
-    (folder / "ref.txt").write_text(REF, encoding="utf-8")
-    for name, text in HYPS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)
-        for args in (["score", "ref.txt", "-i", "a.txt", "-i", "b.txt", "-m", "bleu"],
-                     ["baseline", "save", "1:a.txt", "--out", "base.json"]):
-            with pytest.raises(SystemExit) as done:
-                main([*args, "--db", "s.db"])
-            assert done.value.code in (0, None)
-    return folder
+    return scored_store(folder)
 
 
 COMMANDS = {  # what each command is given: RUN stands for the bad id

@@ -19,7 +19,6 @@ translated or scored either.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -29,7 +28,7 @@ from evals.errors import InputError
 from evals.runner import Runner
 from evals.store import open_store
 from evals.suite import load_suite
-from tests.test_bad_input import CORPUS, HYP_JSONL, HYP_LINES, HYP_TXT, HYPS, cli, hyps_with, jline, \
+from tests.test_bad_input import CORPUS, copy_files, HYP_JSONL, HYP_LINES, HYP_TXT, HYPS, cli, hyps_with, jline, \
     segment_obj, subprocess_cli, write_files
 
 GOOD = "{spec: 'file:good.jsonl', name: good}"
@@ -113,9 +112,7 @@ def good_store(tmp_path_factory):
 
 @pytest.fixture
 def workdir(good_store, tmp_path, monkeypatch):
-    for path in good_store.iterdir():
-        if path.is_file():
-            shutil.copy2(path, tmp_path / path.name)
+    copy_files(good_store, tmp_path)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
