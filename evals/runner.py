@@ -95,16 +95,29 @@ def translation_key(
 class _LazyContext:
     """The run's TranslationContext, built on first use: most runs never need it."""
 
-    def __init__(self, segments: list[Segment]) -> None:
-        self._segments = segments
+    def __init__(self, corpora: dict[str, list[Segment]]) -> None:
+        self._corpora = corpora
         self._context = None
 
     def get(self):
         from evals.systems.base import TranslationContext
 
         if self._context is None:
-            self._context = TranslationContext(self._segments)
+            self._context = TranslationContext.from_corpora(self._corpora)
         return self._context
+
+
+def _ids_by_position(corpora: dict[str, list[Segment]], ids: dict[tuple[str, str], int]) -> dict[str, Any]:
+    """Each corpus's stored segment ids in corpus order, as an int64 array.
+
+    8 bytes a segment, where the (corpus, seg_id) dict ``add_segments``
+    returns costs about 200: at a million segments that is most of a run's
+    bookkeeping.
+    """
+    import numpy as np
+
+    return {name: np.fromiter((ids[(s.corpus, s.seg_id)] for s in segs), np.int64, len(segs))
+            for name, segs in corpora.items()}
 
 
 @dataclass
@@ -122,7 +135,7 @@ class RunState:
     result: RunResult
     metrics: RunMetrics
     batch_size: int | None = None
-    segment_ids: dict[tuple[str, str], int] = field(default_factory=dict)
+    segment_ids: dict[str, Any] = field(default_factory=dict)  # corpus -> stored ids by position
     executor: Any = None
     context: _LazyContext | None = None
     complete: bool = True
@@ -185,17 +198,20 @@ class Runner:
                 self._reuse(state, earlier, systems)
                 status = "done"
                 return state.result
-            all_segments = [s for segs in corpora.values() for s in segs]
-            state.segment_ids = self.store.add_segments(all_segments)
+            state.segment_ids = _ids_by_position(corpora, self.store.add_segments(
+                [s for segs in corpora.values() for s in segs]))
             release_freed_memory()  # what reading the corpora and systems' files took and let go
             state.executor = self.executor or LocalExecutor()
-            state.context = _LazyContext(all_segments)
+            state.context = _LazyContext(corpora)
             for index, ref in enumerate(suite.systems):
-                system, systems[index] = systems[index], None  # freed once done: a file system holds its file
+                system, systems[index] = systems[index], None
                 system_id, hypotheses = self._translate(state, ref, system)
+                name = system.name
+                del system  # before scoring: a file system holds its whole file
+                release_freed_memory()
                 for metric_ref in suite.metrics:
-                    self._score(state, metric_ref, system, system_id, hypotheses)
-                del hypotheses, system  # one system's hypotheses in memory at a time
+                    self._score(state, metric_ref, name, system_id, hypotheses)
+                del hypotheses  # one system's hypotheses in memory at a time
                 release_freed_memory()
             for name, message in state.metrics.notices():  # e.g. COMET's truncated-input count
                 self._notice(state, f"{name}: {message}")
@@ -334,8 +350,7 @@ class Runner:
                 cached = self.store.translation_cache.get_many([k for _, k in chunk])
                 hits = [(i, cached[k], k) for i, k in chunk if k in cached]
                 state.result.stats.translations_cached += len(hits)
-                self._record(state, system_id, system.spec, [(segments[i], hyp, k) for i, hyp, k in hits],
-                             done, cache=False)
+                self._record(state, system_id, system.spec, corpus, hits, done, cache=False)
                 for i, hyp, _ in hits:
                     found[i] = hyp
                 missing += [(i, k) for i, k in chunk if k not in cached]
@@ -356,33 +371,37 @@ class Runner:
                         for start in range(0, len(batch), TRANSLATION_CACHE_BATCH):
                             piece = batch[start:start + TRANSLATION_CACHE_BATCH]
                             hyps = outputs[start:start + TRANSLATION_CACHE_BATCH]
-                            self._record(state, system_id, system.spec,
-                                         [(segments[i], hyp, k) for (i, k), hyp in zip(piece, hyps)],
-                                         done, cache=True)
+                            self._record(state, system_id, system.spec, corpus,
+                                         [(i, hyp, k) for (i, k), hyp in zip(piece, hyps)], done, cache=True)
                             for (i, _), hyp in zip(piece, hyps):
                                 found[i] = hyp
                             state.result.stats.translated += len(piece)
                             advance(len(piece))
         return system_id, hypotheses
 
-    def _record(self, state: RunState, system_id, spec, batch, done, cache: bool) -> None:
-        """Commit one batch of translations (and their cache entries) in one transaction."""
+    def _record(self, state: RunState, system_id, spec, corpus: str, batch, done, cache: bool) -> None:
+        """Commit one batch of translations (and their cache entries) in one transaction.
+
+        ``batch`` holds ``(position in the corpus, hypothesis, cache key)``.
+        """
         from evals.scoring.flags import cached_flags
 
-        ids = state.segment_ids
-        rows = [(s, hyp, key) for s, hyp, key in batch if ids[(s.corpus, s.seg_id)] not in done]
+        ids, segments = state.segment_ids[corpus], state.corpora[corpus]
+        rows = [(int(ids[i]), i, hyp, key) for i, hyp, key in batch if int(ids[i]) not in done]
         if not rows and not cache:
             return
-        flags = cached_flags(self.store, self.guesser, [(s, hyp) for s, hyp, _ in rows]) if rows else []
+        flags = cached_flags(self.store, self.guesser, [(segments[i], hyp) for _, i, hyp, _ in rows]) if rows else []
         self.store.add_translation_batch(
             state.run_id, system_id,
-            [(ids[(s.corpus, s.seg_id)], hyp, key, f) for (s, hyp, key), f in zip(rows, flags)],
+            [(segment_id, hyp, key, f) for (segment_id, _, hyp, key), f in zip(rows, flags)],
             [(key, spec, hyp) for _, hyp, key in batch] if cache else [],
         )
 
     # --- metrics ---------------------------------------------------------------------------
 
-    def _score(self, state: RunState, ref: MetricRef, system, system_id, hypotheses) -> None:
+    def _score(self, state: RunState, ref: MetricRef, system_name: str, system_id, hypotheses) -> None:
+        import numpy as np
+
         from evals.executors import MetricJob
         from evals.metrics.base import check_finite, score_levels
         from evals.scoring.intervals import system_interval
@@ -390,49 +409,46 @@ class Runner:
 
         for corpus, segments in state.corpora.items():
             found = hypotheses.get(corpus) or []
-            translated = [(s, h) for s, h in zip(segments, found) if h is not None]
-            if not translated:
+            # Positions in the corpus (an int64 array: 8 bytes a segment, not a tuple each).
+            usable = np.flatnonzero(np.fromiter((h is not None for h in found), bool, len(found)))
+            if not len(usable):
                 continue
             try:
-                metric, options = state.metrics.get(ref.name, ref.options, translated[0][0].tgt_lang,
+                metric, options = state.metrics.get(ref.name, ref.options, segments[usable[0]].tgt_lang,
                                                     n_refs_of(s.references for s in segments))
             except Unavailable as error:
                 self._notice(state, f"{ref.name}: not available, skipped ({error})")
                 return
             if metric.needs_reference:
-                usable = [(s, h) for s, h in translated if s.reference is not None]
-                if len(usable) < len(translated):
-                    count, names = state.skipped.setdefault(corpus, (len(translated) - len(usable), []))
+                translated = len(usable)
+                usable = usable[[segments[i].reference is not None for i in usable]]
+                if len(usable) < translated:
+                    count, names = state.skipped.setdefault(corpus, (translated - len(usable), []))
                     if ref.name not in names:
                         names.append(ref.name)
-            else:
-                usable = translated
-            del translated
             if metric.needs_source:  # a test set scored without its source (`mteval score` without -s)
-                with_source = [(s, h) for s, h in usable if s.source]
-                if len(with_source) < len(usable):
-                    self._notice(state, f"{ref.name}: needs the source text, which {len(usable) - len(with_source)}"
+                before = len(usable)
+                usable = usable[[bool(segments[i].source) for i in usable]]
+                if len(usable) < before:
+                    self._notice(state, f"{ref.name}: needs the source text, which {before - len(usable)}"
                                         f" segments of {corpus} lack; skipped for them")
-                usable = with_source
-            if not usable:
+            if not len(usable):
                 continue
-            outcome = self._segment_stats(state, MetricJob(ref.name, options), metric, ref.name, system.name,
-                                          corpus, usable)
+            outcome = self._segment_stats(state, MetricJob(ref.name, options), metric, ref.name, system_name,
+                                          corpus, found, usable)
             if outcome is None:
                 return
             stats, keys, seg_details, seg_values = outcome
-            doc_ids = [s.doc_id for s, _ in usable]
+            doc_ids = [segments[i].doc_id for i in usable]
             levels = score_levels(metric, stats, doc_ids, seg_values)
+            del seg_values
             check_finite(ref.name, [levels.system, *levels.document.values()], [corpus, *levels.document],
-                         system=system.name, corpus=corpus)
+                         system=system_name, corpus=corpus)
             details = system_interval(self.store, metric, levels.signature, keys, stats, doc_ids, self.bootstrap)
             details.update(metric.system_details(stats))  # e.g. COMET: segments with truncated inputs
-            self._write_scores(state, system_id, ref.name, corpus, [s for s, _ in usable], levels, details,
-                               seg_details)
-            self._write_splits(state, system_id, ref.name, metric, corpus, [s for s, _ in usable], stats, keys,
-                               levels.signature)
-
-    def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, usable):
+            self._write_scores(state, system_id, ref.name, corpus, usable, levels, details, seg_details)
+            self._write_splits(state, system_id, ref.name, metric, corpus, usable, stats, keys, levels.signature)
+    def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, found, usable):
         """Statistics rows of every usable segment: from the cache, else computed and committed.
 
         Returns ``(stats, keys, segment details, segment scores)`` (scores of
@@ -449,8 +465,9 @@ class Runner:
         from evals.scoring.statistics import cache_entries, cached_statistics
 
         signature = metric.signature()
-        texts = statistics_texts(metric, signature, [s.source for s, _ in usable], [h for _, h in usable],
-                                 [s.references for s, _ in usable], [s.doc_id for s, _ in usable])
+        segments = [state.corpora[corpus][i] for i in usable]
+        texts = statistics_texts(metric, signature, [s.source for s in segments], [found[i] for i in usable],
+                                 [s.references for s in segments], [s.doc_id for s in segments])
         keys = texts.keys
         stats, missing = cached_statistics(self.store, metric, keys, self.score_batch)
         state.result.stats.scores_cached += len(usable) - len(missing)
@@ -471,7 +488,7 @@ class Runner:
                     seg_details.update({i: d for i, d in zip(batch, found or []) if d})
                     values = metric.segment_scores(rows)
                     # Before anything is cached: a NaN stored as "no score" would be served on every re-run.
-                    check_finite(name, values, [usable[i][0].seg_id for i in batch], system=system_name,
+                    check_finite(name, values, [segments[i].seg_id for i in batch], system=system_name,
                                  corpus=corpus)
                     stats[batch] = rows
                     for i, value in zip(batch, values):
@@ -493,13 +510,17 @@ class Runner:
 
     def _write_scores(self, state: RunState, system_id, metric_name, corpus, usable, levels, details,
                       seg_details) -> None:
-        """Score rows of one metric, system and corpus, committed in batches (segments first)."""
+        """Score rows of one metric, system and corpus, committed in batches (segments first).
+
+        ``usable`` holds the scored segments' positions in the corpus.
+        """
         base = {"run_id": state.run_id, "system_id": system_id, "metric": metric_name,
                 "signature": levels.signature, "corpus": corpus}
+        segments, ids = state.corpora[corpus], state.segment_ids[corpus]
         rows: list[dict[str, Any]] = []
-        for i, s in enumerate(usable):
-            row = base | {"level": "segment", "doc_id": s.doc_id,
-                          "segment_id": state.segment_ids[(s.corpus, s.seg_id)], "value": _finite(levels.segment[i])}
+        for i, position in enumerate(usable):
+            row = base | {"level": "segment", "doc_id": segments[position].doc_id,
+                          "segment_id": int(ids[position]), "value": _finite(levels.segment[i])}
             if i in seg_details:
                 row["details"] = seg_details[i]
             rows.append(row)
@@ -522,11 +543,12 @@ class Runner:
         from evals.scoring.intervals import system_interval
         from evals.scoring.splits import corpus_splits
 
+        scored = [state.corpora[corpus][i] for i in usable]
         rows = []
-        for name, positions in corpus_splits(corpus, usable).items():
+        for name, positions in corpus_splits(corpus, scored).items():
             part = stats[positions]
             details = system_interval(self.store, metric, signature, [keys[i] for i in positions], part,
-                                      [usable[i].doc_id for i in positions], self.bootstrap)
+                                      [scored[i].doc_id for i in positions], self.bootstrap)
             details.update(metric.system_details(part))
             rows.append({"run_id": state.run_id, "system_id": system_id, "metric": metric_name,
                          "signature": signature, "corpus": name, "level": "system",

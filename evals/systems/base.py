@@ -70,9 +70,6 @@ class SystemInfo:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-DocKey = tuple[str, str]  # (corpus, doc_id)
-
-
 class TranslationContext:
     """Document context for the segments being translated.
 
@@ -82,27 +79,34 @@ class TranslationContext:
     across batches or serves some segments from its cache. Backends that
     validate against whole corpora (``file``) use ``corpus``/``segments``.
     Simple backends ignore it.
+
+    The corpora are held as given (``from_corpora`` copies nothing) and each
+    index is built on first use: a run of a million segments pays for an
+    id index only when a system asks whether a segment is in the context, and
+    for document lists only when one asks for a document.
     """
 
     def __init__(self, segments: Iterable[Segment]) -> None:
-        documents: dict[DocKey, list[Segment]] = {}
-        position: dict[tuple[str, str], tuple[DocKey, int]] = {}
         corpora: dict[str, list[Segment]] = {}
         for segment in segments:
             corpora.setdefault(segment.corpus, []).append(segment)
-            doc_key = (segment.corpus, segment.doc_id)
-            doc = documents.setdefault(doc_key, [])
-            seg_key = (segment.corpus, segment.seg_id)
-            if seg_key in position:
-                raise InputError(
-                    f"segment id '{segment.seg_id}' occurs twice in corpus '{segment.corpus}'",
-                    field="seg_id",
-                )
-            position[seg_key] = (doc_key, len(doc))
-            doc.append(segment)
-        self._documents = {key: tuple(doc) for key, doc in documents.items()}
-        self._corpora = {name: tuple(segs) for name, segs in corpora.items()}
-        self._position = position
+        self._corpora = corpora
+        self._positions: dict[str, dict[str, int]] = {}
+        self._documents: dict[str, dict[str, list[int]]] = {}
+        for name in corpora:  # a repeated id is an error here, not at first use
+            self._positions_of(name)
+
+    @classmethod
+    def from_corpora(cls, corpora: Mapping[str, Sequence[Segment]]) -> "TranslationContext":
+        """The context of corpora already grouped by name, each in corpus order (not copied, not indexed yet)."""
+        context = cls.__new__(cls)
+        context._corpora = dict(corpora)
+        context._positions, context._documents = {}, {}
+        return context
+
+    @classmethod
+    def from_segments(cls, segments: Iterable[Segment]) -> "TranslationContext":
+        return cls(segments)
 
     @property
     def segments(self) -> tuple[Segment, ...]:
@@ -111,36 +115,55 @@ class TranslationContext:
 
     def corpus(self, name: str) -> tuple[Segment, ...]:
         """All segments of one corpus in corpus order (empty if unknown)."""
-        return self._corpora.get(name, ())
-
-    @classmethod
-    def from_segments(cls, segments: Iterable[Segment]) -> "TranslationContext":
-        return cls(segments)
+        return tuple(self._corpora.get(name, ()))
 
     def __contains__(self, segment: object) -> bool:
-        if not isinstance(segment, Segment):
+        if not isinstance(segment, Segment) or segment.corpus not in self._corpora:
             return False
-        return (segment.corpus, segment.seg_id) in self._position
+        return segment.seg_id in self._positions_of(segment.corpus)
 
     def document(self, segment: Segment) -> tuple[Segment, ...]:
         """All segments of ``segment``'s document, in corpus order."""
-        doc_key, _ = self._locate(segment)
-        return self._documents[doc_key]
+        corpus, positions, _ = self._locate(segment)
+        return tuple(corpus[i] for i in positions)
 
     def previous(self, segment: Segment, n: int | None = None) -> tuple[Segment, ...]:
         """The segments before ``segment`` in its document (the last ``n`` if given)."""
-        doc_key, index = self._locate(segment)
+        corpus, positions, index = self._locate(segment)
         start = 0 if n is None else max(0, index - n)
-        return self._documents[doc_key][start:index]
+        return tuple(corpus[i] for i in positions[start:index])
 
-    def _locate(self, segment: Segment) -> tuple[DocKey, int]:
-        try:
-            return self._position[(segment.corpus, segment.seg_id)]
-        except KeyError:
+    def _positions_of(self, name: str) -> dict[str, int]:
+        """seg_id -> position in corpus ``name``, built once."""
+        index = self._positions.get(name)
+        if index is None:
+            index = {}
+            for position, segment in enumerate(self._corpora[name]):
+                if index.setdefault(segment.seg_id, position) != position:
+                    raise InputError(f"segment id '{segment.seg_id}' occurs twice in corpus '{name}'",
+                                     field="seg_id")
+            self._positions[name] = index
+        return index
+
+    def _locate(self, segment: Segment) -> tuple[Sequence[Segment], list[int], int]:
+        """(its corpus, the corpus positions of its document, its index in that document)."""
+        from bisect import bisect_left
+
+        position = self._positions_of(segment.corpus).get(segment.seg_id) \
+            if segment.corpus in self._corpora else None
+        if position is None:
             raise InputError(
                 f"segment '{segment.seg_id}' of corpus '{segment.corpus}' is not in the translation context",
                 field="seg_id",
-            ) from None
+            )
+        documents = self._documents.get(segment.corpus)
+        if documents is None:
+            documents = {}
+            for i, member in enumerate(self._corpora[segment.corpus]):
+                documents.setdefault(member.doc_id, []).append(i)
+            self._documents[segment.corpus] = documents
+        positions = documents[self._corpora[segment.corpus][position].doc_id]
+        return self._corpora[segment.corpus], positions, bisect_left(positions, position)
 
 
 class System(ABC):
