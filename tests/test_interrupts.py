@@ -43,6 +43,9 @@ SEGMENTS = 6000  # two batches of 5,000 per table: commits happen mid-run as wel
 RANDOM_CASES = 20
 SEED = 16
 TIMEOUT_S = 120
+# Exit 130, or killed by SIGINT itself (Python re-raises an interrupt that lands during interpreter
+# shutdown, when its handler is gone, as the signal): a shell reports both as 130.
+INTERRUPTED_EXITS = (130, -signal.SIGINT)
 WORDS = ("the", "of", "and", "a", "news", "market", "city", "people", "report", "said", "year", "new",
          "China", "trade", "minister", "week", "water", "school", "plan", "growth")
 HANZI = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
@@ -148,9 +151,9 @@ def check_interrupted(process: subprocess.Popen, db: Path, signalled: bool) -> s
         conn.rollback()
     (status,) = statuses(db)
     if status == "done":  # the signal came after the run was recorded finished (printing, exiting)
-        assert process.returncode in (0, 130), err
+        assert process.returncode in (0, *INTERRUPTED_EXITS), err
     else:
-        assert (process.returncode, status) == (130, "interrupted"), err
+        assert process.returncode in INTERRUPTED_EXITS and status == "interrupted", (process.returncode, err)
         assert err.strip().splitlines()[-1] == "interrupted", err
     assert signalled or status == "done"  # not signalled: the run had finished first
     return status
