@@ -177,21 +177,26 @@ class Runner:
         """
         from evals.corpora.loaders import corpus_hash
         from evals.executors import LocalExecutor
+        from evals.store import interrupts_deferred
 
         plan = suite if isinstance(suite, Plan) else prepare(suite, corpora)
         suite, corpora, systems = plan.suite, plan.corpora, plan.systems
         plan.systems = []  # this run lets each system go once it is done
         info = provenance.collect()
         hashes = {name: corpus_hash(segs) for name, segs in corpora.items()}
-        run_id = self.store.create_run(
-            suite.name, suite.to_json(),
-            {k: info[k] for k in ("git_commit", "mteval_version")} | {"package_versions": info["packages"]},
-            hashes, list(argv),
-        )
-        state = RunState(run_id, corpora, RunResult(run_id, RunStats()), RunMetrics(self.jobs),
-                         suite.options.get("batch_size"))
+        state: RunState | None = None
         status, input_key = "failed", None
         try:
+            # Ctrl-C waits until the run is recorded and its state holds it, so the
+            # `finally` below always marks a recorded run finished (here: interrupted).
+            with interrupts_deferred():
+                run_id = self.store.create_run(
+                    suite.name, suite.to_json(),
+                    {k: info[k] for k in ("git_commit", "mteval_version")} | {"package_versions": info["packages"]},
+                    hashes, list(argv),
+                )
+                state = RunState(run_id, corpora, RunResult(run_id, RunStats()), RunMetrics(self.jobs),
+                                 suite.options.get("batch_size"))
             input_key = self._input_key(state, suite, hashes, systems, info["packages"])
             earlier = self.store.reusable_run(input_key) if self.reuse_runs else None
             if earlier is not None:  # its segments are stored already: the key covers their content
@@ -223,13 +228,20 @@ class Runner:
             status = "interrupted"
             raise
         finally:
+            if state is not None:
+                self._finish(state, status, input_key, info)
+        return state.result
+
+    def _finish(self, state: RunState, status: str, input_key: str | None, info: dict[str, Any]) -> None:
+        """Close the run's own executor, then record the run's status, even if closing is interrupted."""
+        try:
             if self.executor is None and state.executor is not None:
                 state.executor.close()
-            self.store.finish_run(run_id, status, notes={
+        finally:
+            self.store.finish_run(state.run_id, status, notes={
                 "notices": state.result.notices, "stats": vars(state.result.stats),
                 "python": info["python"], "platform": info["platform"],
             }, input_key=input_key if state.complete else None)
-        return state.result
 
     # --- reusing an identical run ------------------------------------------------------------
 

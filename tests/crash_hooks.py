@@ -36,9 +36,13 @@ INSERT = re.compile(r"^\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+[\"`]?(\w+)", re.IGNOR
 
 
 def die(**where: Any) -> None:
-    """Record where we are, then SIGKILL this process (never returns)."""
+    """Record where we are, then send this process ``$MTEVAL_CRASH_SIGNAL`` (default KILL: never returns).
+
+    With ``MTEVAL_CRASH_SIGNAL=INT`` it is a real SIGINT (Ctrl-C) instead: Python runs its handler
+    right here, so the ``KeyboardInterrupt`` starts exactly at the hook (inside the write it names).
+    """
     Path(os.environ["MTEVAL_CRASH_STATE"]).write_text(json.dumps(where, default=str))
-    os.kill(os.getpid(), signal.SIGKILL)
+    os.kill(os.getpid(), signal.Signals["SIG" + os.environ.get("MTEVAL_CRASH_SIGNAL", "KILL")])
 
 
 def _system_class(backend: str):

@@ -9,5 +9,6 @@ creating or upgrading it.
 
 from evals.store.api import Store, open_store
 from evals.store.cache import cache_key, canonical_json, text_cache_key
+from evals.store.engine import interrupts_deferred
 
-__all__ = ["Store", "open_store", "canonical_json", "cache_key", "text_cache_key"]
+__all__ = ["Store", "open_store", "canonical_json", "cache_key", "text_cache_key", "interrupts_deferred"]

@@ -8,11 +8,21 @@ and foreign keys switched on (off by default in SQLite). Write transactions on
 SQLite start with ``BEGIN IMMEDIATE`` so the write lock is taken up front: a
 deferred transaction that reads and then writes can fail with "database is
 locked" without waiting, because its read snapshot may be stale.
+
+Ctrl-C (or any ``BaseException`` that is not an ``Exception``) inside a write
+must not leave the transaction open: SQLAlchemy then closes the DBAPI
+connection without rolling back, and a SQLite connection whose cursor is still
+referenced (by the traceback) closes only as a "zombie" that keeps the write
+lock, so the run's final status write would wait out the busy timeout and fail.
+``_sqlite_on_error`` rolls such a transaction back first, and
+``write_transaction`` never lets an interrupted connection back into the pool.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
@@ -115,6 +125,7 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    event.listen(engine, "handle_error", _sqlite_on_error)
     return engine
 
 
@@ -185,6 +196,73 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
 
 
+def _sqlite_on_error(context) -> None:
+    """Roll back at once when an interrupt (not an error) escapes a statement.
+
+    For ``KeyboardInterrupt``/``SystemExit`` SQLAlchemy skips its rollback and
+    invalidates the connection, i.e. closes the sqlite3 connection. While the
+    interrupted cursor is alive (the traceback holds it) that close is deferred
+    by SQLite, and with it the rollback: the write lock stays taken until the
+    process exits. Closing the cursor and rolling back here releases it now.
+    """
+    import sqlite3
+
+    if isinstance(context.original_exception, Exception) or context.connection is None:
+        return
+    cursor = getattr(context.execution_context, "cursor", None)
+    if cursor is not None:
+        try:
+            cursor.close()
+        except sqlite3.Error:
+            pass
+    _rollback_dbapi(context.connection)
+
+
+def _rollback_dbapi(conn: Connection) -> None:
+    """Roll back ``conn``'s DBAPI connection directly (no SQLAlchemy state involved), if it is still open."""
+    if conn.invalidated or conn.closed:
+        return
+    try:
+        conn.connection.dbapi_connection.rollback()
+    except Exception:  # a closed or broken connection: nothing left to roll back
+        pass
+
+
+def _discard(conn: Connection) -> None:
+    """Roll back and close an interrupted connection instead of returning it to the pool.
+
+    The pool resets connections it gets back, but an interrupt can land inside
+    that reset too; a closed connection holds no lock and no transaction.
+    """
+    _rollback_dbapi(conn)
+    if not conn.invalidated and not conn.closed:
+        conn.invalidate()
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C held back until the block is done, then delivered as usual (a ``KeyboardInterrupt``).
+
+    For short writes that must not be cut in two, such as a run's final
+    status: an interrupted run must end marked ``interrupted`` even when the
+    user presses Ctrl-C again while that is written. Only the main thread
+    receives signals, and only a Python-level handler can be deferred; anywhere
+    else the block runs as it is.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    received: list[Any] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        previous(signal.SIGINT, received[-1])
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A connection inside one transaction that commits on success, rolls back on error.
@@ -196,9 +274,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     ``run_write`` retries the rare transaction the server aborts.
     """
     with engine.connect() as conn:
-        conn.execution_options(**{_WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+        try:
+            conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: see the module docstring
+                _discard(conn)
+            raise
 
 
 def run_write(engine: Engine, work: Callable[[Connection], T], attempts: int = CONFLICT_ATTEMPTS) -> T:

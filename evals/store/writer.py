@@ -42,6 +42,7 @@ from evals.store.engine import (
     dialect_insert,
     execute_many,
     insert_new,
+    interrupts_deferred,
     run_write,
     utc_now,
     write_transaction,
@@ -140,7 +141,9 @@ class Writer:
 
         ``input_key`` (see ``reusable_run``) is recorded only with status
         'done', in the same transaction, so a key never points at a run whose
-        results are incomplete.
+        results are incomplete. Ctrl-C is held back while this is written (it
+        is delivered right after): it is how an interrupted run gets marked
+        ``interrupted``, however often the user presses it.
         """
         if status not in FINAL_STATUSES:
             raise ValueError(f"status must be one of {FINAL_STATUSES}, got {status!r}")
@@ -149,7 +152,7 @@ class Writer:
         values: dict[str, Any] = {"status": status, "finished_at": utc_now()}
         if notes is not None:
             values["notes_json"] = canonical_json(notes)
-        with write_transaction(self.engine) as conn:
+        with interrupts_deferred(), write_transaction(self.engine) as conn:
             changed = conn.execute(update(runs).where(runs.c.id == run_id).values(values))
             if changed.rowcount == 0:
                 raise no_run(run_id)
