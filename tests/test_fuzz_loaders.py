@@ -46,8 +46,10 @@ from tests.test_bad_input import CORPUS, HYP_JSONL, HYP_TXT, cli, scored_store
 
 FUZZ_EXAMPLES = int(os.environ.get("MTEVAL_FUZZ_EXAMPLES", "50"))
 settings.register_profile(  # MTEVAL_FUZZ_RANDOM=1: new inputs each time (a hunt, not CI)
-    "fuzz-loaders", max_examples=FUZZ_EXAMPLES, derandomize=not os.environ.get("MTEVAL_FUZZ_RANDOM"), deadline=None, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    "fuzz-loaders", max_examples=FUZZ_EXAMPLES, derandomize=not os.environ.get("MTEVAL_FUZZ_RANDOM"),
+    deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much],
 )
 FUZZ = settings.get_profile("fuzz-loaders")
 
@@ -174,23 +176,29 @@ def yaml_scalar(value) -> str:
     return "null" if value is None else repr(value)
 
 
+def yaml_leaf(value) -> str:
+    """A scalar, or an empty container in flow style."""
+    if isinstance(value, Obj):
+        return "{}"
+    return "[]" if isinstance(value, list) else yaml_scalar(value)
+
+
 def to_yaml(value, indent: int = 0) -> list[str]:
     """Block-style YAML lines for a mapping or list (flow ``{}``/``[]`` when empty)."""
     pad, lines = " " * indent, []
     if isinstance(value, Obj):
         for key, item in value:
-            name = yaml_scalar(key)
             if isinstance(item, (Obj, list)) and item:
-                lines += [f"{pad}{name}:", *to_yaml(item, indent + 2)]
+                lines += [f"{pad}{yaml_scalar(key)}:", *to_yaml(item, indent + 2)]
             else:
-                lines.append(f"{pad}{name}: {yaml_scalar(item) if not isinstance(item, (Obj, list)) else '{}' if isinstance(item, Obj) else '[]'}")
+                lines.append(f"{pad}{yaml_scalar(key)}: {yaml_leaf(item)}")
     else:
         for item in value:
             if isinstance(item, (Obj, list)) and item:
                 inner = to_yaml(item, indent + 2)
                 lines += [f"{pad}- {inner[0].lstrip()}", *inner[1:]]
             else:
-                lines.append(f"{pad}- {yaml_scalar(item) if not isinstance(item, (Obj, list)) else '{}' if isinstance(item, Obj) else '[]'}")
+                lines.append(f"{pad}- {yaml_leaf(item)}")
     return lines
 
 

@@ -82,12 +82,12 @@ CASES = [
     Case("surrogate-suite-name", {"bad.yaml": 'name: "x\\ud800"\ncorpora: [news.jsonl]\nsystems: [copy]\n'
                                               'metrics: [bleu]\n'}, ["bad.yaml:1", "[name]", "surrogate"],
          command="suite"),
-    Case("surrogate-suite-system-name", {"bad.yaml": "name: s\ncorpora: [news.jsonl]\n"
-                                                     "systems:\n  - {spec: copy, name: \"\\udc00\"}\nmetrics: [bleu]\n"},
+    Case("surrogate-suite-system-name", {"bad.yaml": "name: s\ncorpora: [news.jsonl]\nsystems:\n"
+                                                     "  - {spec: copy, name: \"\\udc00\"}\nmetrics: [bleu]\n"},
          ["bad.yaml:4", "[name]", "surrogate"], command="suite"),
     # NUL bytes: raw in each kind of file, escaped in a JSON string
-    Case("nul-raw-corpus", {"bad.jsonl": corpus().replace("公园里", "公\x00园里").encode()}, ["bad.jsonl:2", "NUL"],
-         corpus="bad.jsonl", system="copy"),
+    Case("nul-raw-corpus", {"bad.jsonl": corpus().replace("公园里", "公\x00园里").encode()},
+         ["bad.jsonl:2", "NUL"], corpus="bad.jsonl", system="copy"),
     # an escaped U+0000 is a character the writer meant: JSON allows it and the store keeps it exactly
     Case("nul-escaped-corpus-source", {"ok.jsonl": corpus(source="公园\u0000里有很多人在跑步。")},
          stored=("s2", "source", "公园\u0000里有很多人在跑步。"), corpus="ok.jsonl", system="copy"),
@@ -99,8 +99,8 @@ CASES = [
     Case("suite-metric-option-named-name", {"bad.yaml": "name: s\ncorpora: [news.jsonl]\nsystems: [copy]\n"
                                                         "metrics:\n  - {name: bleu, options: {name: -1}}\n"},
          ["bad.yaml:5", "[name]", "metric 'bleu' has no option 'name'"], command="suite"),
-    Case("suite-system-option-named-spec", {"bad.yaml": "name: s\ncorpora: [news.jsonl]\n"
-                                                        "systems:\n  - {spec: copy, options: {spec: x}}\nmetrics: [bleu]\n"},
+    Case("suite-system-option-named-spec", {"bad.yaml": "name: s\ncorpora: [news.jsonl]\nsystems:\n"
+                                                        "  - {spec: copy, options: {spec: x}}\nmetrics: [bleu]\n"},
          ["bad.yaml:4", "[spec]", "has no option 'spec'"], command="suite"),
     Case("nul-raw-suite", {"bad.yaml": "name: s\x00\ncorpora: [news.jsonl]\nsystems: [copy]\nmetrics: [bleu]\n"},
          ["bad.yaml:1"], command="suite"),
@@ -113,8 +113,8 @@ CASES = [
     Case("truncated-utf8-text-hyps-last-line", {"bad.txt": hyps_with(HYPS).encode()[:-1] + b"\xe2\x80"},
          ["bad.txt:4", "not valid UTF-8"], system="file:bad.txt"),
     # a byte-order mark in the middle (a concatenation of two files)
-    Case("bom-mid-corpus", {"bad.jsonl": corpus("\ufeff" + CORPUS_LINES[1])}, ["bad.jsonl:2", "byte-order mark"],
-         corpus="bad.jsonl", system="copy"),
+    Case("bom-mid-corpus", {"bad.jsonl": corpus("\ufeff" + CORPUS_LINES[1])},
+         ["bad.jsonl:2", "byte-order mark"], corpus="bad.jsonl", system="copy"),
     Case("bom-mid-hyps-jsonl", {"bad.jsonl": hyp_lines("\ufeff" + HYP_LINES[2])}, ["bad.jsonl:3", "byte-order mark"],
          system="file:bad.jsonl"),
     Case("bom-mid-text-hyps", {"bad.txt": text_hyps("\ufeff" + HYPS[2])}, ["bad.txt:3", "[hypothesis]",
