@@ -15,6 +15,7 @@ refused input must not create it; an accepted one is read back from it.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,3 +253,31 @@ def test_hostile_text(case, tmp_path, monkeypatch, capsys):
             rows = store.translations_df("latest")
         (value,) = rows[rows["seg_id"] == seg_id][column]
         assert value == text
+
+
+LONG = "x" * 300  # longer than any file name the OS allows (ENAMETOOLONG, found by tests/test_fuzz_loaders.py)
+LONG_NAME_CASES = {
+    "suite-corpus-entry": (["run", "long.yaml"], "corpus file not found"),
+    "suite-argument": (["run", LONG], "no built-in suite"),
+    "text-set-spec": (["run", "--only", "--corpus", f"{LONG}:{LONG}.en", "--system", "copy", "--metric", "bleu"],
+                      "File name too long"),
+    "xml-spec": (["run", "--only", "--corpus", f"xml:{LONG}", "--system", "copy", "--metric", "bleu"],
+                 "File name too long"),
+    "compare-side": (["compare", "1:a.txt", LONG], "RUN[:SYSTEM] or a baseline file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LONG_NAME_CASES))
+def test_a_file_name_too_long_is_one_line(name, check_home, tmp_path, monkeypatch, capsys):
+    """``Path.exists`` raises OSError for a name too long to exist (main: a traceback, exit 1)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "long.yaml").write_text(f"name: s\ncorpora: [{LONG}]\nsystems: [copy]\nmetrics: [bleu]\n",
+                                        encoding="utf-8")
+    shutil.copyfile(check_home / "s.db", tmp_path / "s.db")
+    before = (tmp_path / "s.db").read_bytes()
+    args, fragment = LONG_NAME_CASES[name]
+    outcome = cli([*args, "--db", tmp_path / "s.db"], capsys)
+    assert "Traceback" not in outcome.text and outcome.code == 2, outcome.text[-3000:]
+    lines = outcome.err.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], outcome.err
+    assert (tmp_path / "s.db").read_bytes() == before
