@@ -113,6 +113,13 @@ CASES = [
          ["bad.jsonl:4", "not valid UTF-8"], system="file:bad.jsonl"),
     Case("truncated-utf8-text-hyps-last-line", {"bad.txt": hyps_with(HYPS).encode()[:-1] + b"\xe2\x80"},
          ["bad.txt:4", "not valid UTF-8"], system="file:bad.txt"),
+    Case("invalid-utf8-text-set-reference-line-2",
+         {"src.zh": "".join(row[2] + "\n" for row in SEGMENTS),
+          "ref.en": "".join(row[3] + "\n" for row in SEGMENTS).encode().replace(b"Many", b"M\xe9ny")},
+         ["ref.en:2"], corpus='"src.zh:ref.en"', system="copy"),
+    Case("surrogate-bytes-text-set-source-line-3",
+         {"src.zh": "".join(row[2] + "\n" for row in SEGMENTS).replace("北京", "北\udcff京"),
+          "ref.en": "".join(row[3] + "\n" for row in SEGMENTS)}, ["src.zh:3"], corpus='"src.zh:ref.en"', system="copy"),
     # a byte-order mark in the middle (a concatenation of two files)
     Case("bom-mid-corpus", {"bad.jsonl": corpus("\ufeff" + CORPUS_LINES[1])},
          ["bad.jsonl:2", "byte-order mark"], corpus="bad.jsonl", system="copy"),
