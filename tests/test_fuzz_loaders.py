@@ -83,7 +83,7 @@ HOSTILE = [
     "\ud800", "\udfff", "x\ud83d", 10**30, -10**30, 2**63, -1, 0, 1.5, True, False, None, "", " ", "\u3000",
     "a\x00b", "a\u2028b", "a\u2029b", "\u202eevil\u202c", "\u200f\u2066x\u2069", "e" + "\u0301" * 3000,
     "x" * 200_000, "\ufeffs1", "s1\r", "\uff53\uff11", "s\u30001", "你好。", [], {}, [1, "a"], Obj([["k", "v"]]),
-    "../../etc/passwd", "file:/dev/zero", "%s%n{0}",
+    "../missing/x.jsonl", "file:missing.jsonl", "x" * 300, "file:" + "y" * 300, "%s%n{0}",  # no system file or device
     Raw("NaN", ".nan"), Raw("-Infinity", "-.inf"), Raw("1e400", "1e400"), Raw("1" + "0" * 5000, "1" + "0" * 5000),
     Raw("[" * 100 + "]" * 100, "[" * 40 + "]" * 40), Raw("{" * 70 + "}" * 70, None),
     Raw(None, "!!python/object:os.system x"), Raw(None, "*nowhere"), Raw(None, "!!binary aGVsbG8="),
