@@ -16,8 +16,9 @@ else → text) or forced with ``build_system(spec, format="jsonl"|"text")``:
 
 * **Text**: one hypothesis per line, one line per segment of the corpus in
   corpus order. ``\\n`` separates lines (a final newline is optional, ``\\r``
-  before it is dropped); an empty line is an empty hypothesis. The line count
-  must equal the corpus size: with a ``TranslationContext`` that is the
+  before it is dropped); an empty line is an empty hypothesis; a line that
+  starts with U+FEFF (a byte-order mark where two files were joined) is an
+  error. The line count must equal the corpus size: with a ``TranslationContext`` that is the
   requested corpus as a whole (so the runner may ask for a cached-out subset),
   without one it is the number of requested segments.
 
