@@ -64,8 +64,10 @@ class JsonReader:
         try:
             value = self._decoder.decode(text)
         except json.JSONDecodeError as error:
-            raise InputError(f"malformed JSON at column {error.colno}: {error.msg}", path=self.where,
-                             line=line if line is not None else error.lineno) from None
+            message = f"malformed JSON at column {error.colno}: {error.msg}"
+            if text.startswith("\ufeff", error.pos):  # a byte-order mark inside a file: files joined together
+                message = f"malformed JSON at column {error.colno}: a byte-order mark (U+FEFF); were files joined?"
+            raise InputError(message, path=self.where, line=line if line is not None else error.lineno) from None
         except RecursionError:
             raise InputError(f"JSON nested too deeply (more than {MAX_DEPTH} levels)", path=self.where,
                              line=line) from None

@@ -35,6 +35,7 @@ Schema::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -158,7 +159,7 @@ def builtin_suites() -> list[str]:
 def load_suite(name_or_path: str | Path) -> Suite:
     """Load a suite from a file path or by built-in name (``default``)."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    if path.suffix in (".yaml", ".yml") or os.path.exists(path):  # False, not OSError, for too long a name
         return parse_suite(read_text(path, what="suite file"), str(path), base=str(path.resolve().parent))
     names = builtin_suites()
     if str(name_or_path) not in names:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,7 +164,7 @@ def parse_side(text: str) -> SideSpec:
     text = text.strip()
     if not text:
         raise UsageError("empty system spec", hint="write RUN[:SYSTEM] or a baseline .json file")
-    if Path(text).is_file() or text.lower().endswith(".json"):
+    if os.path.isfile(text) or text.lower().endswith(".json"):  # False, not OSError, for too long a name
         return SideSpec(path=Path(text))
     head, sep, tail = text.partition(":")
     if head.isascii() and head.isdigit() or head.lower() == "latest":

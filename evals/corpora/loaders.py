@@ -382,8 +382,8 @@ def _load_rows(
     where = f"{name}[{config}/{split}]" if config else f"{name}[{split}]"
     local = Path(name)
     require_regular_file(local, what="dataset file")
-    builder = _HF_FILE_BUILDERS.get(local.suffix.lower()) if local.is_file() else None
-    if local.suffix.lower() in _HF_FILE_BUILDERS and not local.exists():
+    builder = _HF_FILE_BUILDERS.get(local.suffix.lower()) if os.path.isfile(local) else None
+    if local.suffix.lower() in _HF_FILE_BUILDERS and not os.path.exists(local):
         raise InputError("file not found", path=name)
     try:
         if builder is not None:
@@ -431,7 +431,7 @@ def _dataset_error(name: str, where: str, exc: Exception) -> InputError:
     cause = exc.__cause__ or exc.__context__
     if cause is not None and _first_line(str(cause)):
         message = f"{message}: {_first_line(str(cause))}"
-    if isinstance(exc, FileNotFoundError) and not Path(name).exists() and _hub_offline():
+    if isinstance(exc, FileNotFoundError) and not os.path.exists(name) and _hub_offline():
         return _unreachable(name, exc)  # e.g. a hub dataset only partly in the cache
     return InputError(f"cannot load dataset: {message}", path=where)
 
@@ -545,7 +545,7 @@ def load_segments(path_or_spec: str | Path, *, base: str | Path | None = None, *
         if config:
             kw.setdefault("config", config)
         local = resolve_path(name, base)
-        return load_hf_dataset(local if local.exists() else name, **kw)
+        return load_hf_dataset(local if os.path.exists(local) else name, **kw)
     if spec.startswith("flores:") or spec == "flores":
         return _load_flores_spec(spec.partition(":")[2], kw)
     if spec.startswith("xml:"):
@@ -557,11 +557,12 @@ def load_segments(path_or_spec: str | Path, *, base: str | Path | None = None, *
 
         return load_sacrebleu_spec(spec, **kw)
     path = resolve_path(spec, base)
-    if path.exists():
+    # os.path.exists, not Path.exists: a name too long for the OS is no file, not an OSError (a traceback)
+    if os.path.exists(path):
         return _load_file(path, kw)
     if ":" in spec:
         src, refs = _split_text_set(spec, base)
-        if not src.exists():
+        if not os.path.exists(src):
             prefix = spec.partition(":")[0]
             hint = did_you_mean(prefix + ":", _SPEC_PREFIXES)
             if hint:
@@ -618,7 +619,7 @@ def resolve_path(path: str | Path, base: str | Path | None) -> Path:
 def _has_config(rest: str, base: str | Path | None = None) -> bool:
     """``hf:NAME:CONFIG``: a trailing ``:word`` that is not part of an existing path."""
     head, sep, tail = rest.rpartition(":")
-    return bool(sep and head and tail and "/" not in tail and not resolve_path(rest, base).exists())
+    return bool(sep and head and tail and "/" not in tail and not os.path.exists(resolve_path(rest, base)))
 
 
 def _split_text_set(spec: str, base: str | Path | None) -> tuple[Path, list[Path]]:
@@ -629,12 +630,12 @@ def _split_text_set(spec: str, base: str | Path | None) -> tuple[Path, list[Path
     file, else a comma-separated list.
     """
     cuts = [index for index, char in enumerate(spec) if char == ":"]
-    cut = next((index for index in cuts if resolve_path(spec[:index], base).is_file()), cuts[0])
+    cut = next((index for index in cuts if os.path.isfile(resolve_path(spec[:index], base))), cuts[0])
     source, rest = spec[:cut], spec[cut + 1:]
     if not rest:
         raise UsageError(f"no reference after ':' in '{spec}'", hint="write SRC:REF or SRC:REF1,REF2")
     whole = resolve_path(rest, base)
-    parts = [rest] if whole.exists() else rest.split(",")
+    parts = [rest] if os.path.exists(whole) else rest.split(",")
     if any(not part for part in parts):
         raise UsageError(f"empty reference path in '{spec}'", hint="write SRC:REF1,REF2 without spaces or "
                          "empty entries")

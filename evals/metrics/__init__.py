@@ -76,7 +76,7 @@ def _split(name: str) -> tuple[str, str, bool, str]:
     return base.strip().lower(), base.strip(), bool(colon), argument
 
 
-def get_metric(name: str, **options: Any) -> Metric:
+def get_metric(name: str, /, **options: Any) -> Metric:
     """Build the metric registered as ``name`` (case-insensitive) with ``options``.
 
     ``name`` may be ``NAME:ARG`` (see the module docstring).

@@ -16,8 +16,9 @@ else → text) or forced with ``build_system(spec, format="jsonl"|"text")``:
 
 * **Text**: one hypothesis per line, one line per segment of the corpus in
   corpus order. ``\\n`` separates lines (a final newline is optional, ``\\r``
-  before it is dropped); an empty line is an empty hypothesis. The line count
-  must equal the corpus size: with a ``TranslationContext`` that is the
+  before it is dropped); an empty line is an empty hypothesis; a line that
+  starts with U+FEFF (a byte-order mark where two files were joined) is an
+  error. The line count must equal the corpus size: with a ``TranslationContext`` that is the
   requested corpus as a whole (so the runner may ask for a cached-out subset),
   without one it is the number of requested segments.
 
@@ -136,7 +137,10 @@ class FileSystem(System):
     def _parse(self, text: str) -> tuple[list[HypothesisRecord], list[str]]:
         if self.format == "jsonl":
             return parse_jsonl(text, self.path), []
-        return [], split_lines(text)
+        lines = split_lines(text)
+        if "\ufeff" in text:  # the C search first: a million-line file pays nothing when there is none
+            _reject_inner_bom(lines, self.path)
+        return [], lines
 
     def _load(self) -> None:
         """The parse, made again if ``check`` dropped it (holding every file system's parse from the
@@ -214,6 +218,15 @@ def _choose_format(path: Path, requested: str) -> str:
 def split_lines(text: str) -> list[str]:
     """Split on ``\\n`` only: hypotheses may legitimately contain U+2028 etc."""
     return list(_lines_of(text))
+
+
+def _reject_inner_bom(lines: Sequence[str], path: Path) -> None:
+    """A line starting with U+FEFF: a byte-order mark where files were joined (``decode`` removed the
+    file's own). Kept, it would glue itself to the first word and silently change every score."""
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("\ufeff"):
+            raise InputError("line starts with a byte-order mark (U+FEFF): were files joined together?",
+                             path=path, line=number, field="hypothesis", hint="remove it")
 
 
 def _lines_of(text: str) -> Iterator[str]:

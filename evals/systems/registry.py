@@ -128,7 +128,7 @@ class Registry:
         """The class a backend builds, imported but not instantiated: its capabilities."""
         return self._table.load(name)
 
-    def build(self, spec: str, **options: Any) -> System:
+    def build(self, spec: str, /, **options: Any) -> System:
         """Build a system from a spec; options go to the backend's factory."""
         name, arg = parse_spec(spec)
         backend = self.backend(name)
@@ -178,7 +178,7 @@ def _registry_for(name: str) -> Registry:
     return registry
 
 
-def build_system(spec: str, **options: Any) -> System:
+def build_system(spec: str, /, **options: Any) -> System:
     """Build a system from ``NAME[:ARG]`` (e.g. ``gloss``, ``file:hyps.jsonl``).
 
     Only the named backend's module is imported.
