@@ -91,3 +91,27 @@ class Unavailable(MtevalError):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+@dataclass(eq=False)
+class StoreError(MtevalError):
+    """A results database that cannot be used as it is: damaged, foreign, too new, read-only, missing.
+
+    ``database`` is the URL or path as the user would recognise it (passwords
+    masked); the CLI prints ``database: message (hint)`` on one line, exit 2.
+    """
+
+    database: str
+    message: str
+    hint: str | None = None
+
+    exit_code = 2
+
+    def __post_init__(self) -> None:
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"results database {self.database}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text.translate(_ONE_LINE)
