@@ -93,22 +93,18 @@ class Unavailable(MtevalError):
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
 
-@dataclass(eq=False)
-class StoreError(MtevalError):
+class StoreError(InputError):
     """A results database that cannot be used as it is: damaged, foreign, too new, read-only, missing.
 
-    ``database`` is the URL or path as the user would recognise it (passwords
-    masked); the CLI prints ``database: message (hint)`` on one line, exit 2.
+    An input error like any other (the user named the database with ``--db``,
+    ``$MTEVAL_DB`` or by default): exit 2, one line, ``results database
+    DATABASE: message (hint)``. ``database`` is the path or URL as the user
+    would recognise it (passwords masked).
     """
 
-    database: str
-    message: str
-    hint: str | None = None
-
-    exit_code = 2
-
-    def __post_init__(self) -> None:
-        super().__init__(str(self))
+    def __init__(self, database: str, message: str, hint: str | None = None) -> None:
+        self.database = database
+        super().__init__(message, field="--db", hint=hint)
 
     def __str__(self) -> str:
         text = f"results database {self.database}: {self.message}"
