@@ -45,6 +45,14 @@ class StoreRef:
         return open_store(self.db, readonly=not self.writes)
 
 
+class StoreOption(click.Option):
+    """``--db``, knowing whether its command reads or writes (``access``), so anyone can ask the command."""
+
+    def __init__(self, *args, access: Access, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.access = access
+
+
 def store_option(access: Access):
     """The ``--db`` option of a command that ``access``-es the store; the command receives a ``StoreRef``."""
 
@@ -53,4 +61,5 @@ def store_option(access: Access):
 
     help_text = "Results database (default: results/mteval.db; env MTEVAL_DB)" + (
         "; created or upgraded as needed." if access is WRITES else "; only read, never changed.")
-    return click.option("--db", envvar="MTEVAL_DB", default=None, metavar="URL", callback=to_ref, help=help_text)
+    return click.option("--db", cls=StoreOption, access=access, envvar="MTEVAL_DB", default=None, metavar="URL",
+                        callback=to_ref, help=help_text)

@@ -21,8 +21,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from evals.errors import StoreError
 from evals.store.cache import FlagCache, IntervalCache, ScoreCache, TranslationCache
 from evals.store.engine import create_store_engine, resolve_db_url
-from evals.store.health import (check_sqlite_file, read_state, require_readable, require_tables, shown_name,
-                                 store_error)
+from evals.store.health import (check_sqlite_file, read_state, refuse_foreign, refuse_newer, require_readable,
+                                 require_tables, require_writable, shown_name, store_error)
 from evals.store.migrations import MIGRATIONS, Migration, migrate
 from evals.store.queries import Queries
 from evals.store.writer import Writer
@@ -51,7 +51,19 @@ class Store(Writer, Queries):
         """
         url = resolve_db_url(db)
         shown = shown_name(url)
-        _check_file(url)
+        path = _sqlite_path(url)
+        if path is not None:
+            require_writable(path)
+        if _check_file(url):
+            # Look before the writer's connection switches the file to WAL: another program's
+            # database or a newer store is refused unchanged.
+            engine = create_store_engine(url, readonly=True)
+            try:
+                state = read_state(engine, shown)
+            finally:
+                engine.dispose()
+            refuse_foreign(state, shown)
+            refuse_newer(state, (m.version for m in migrations), shown)
         engine = create_store_engine(url)
         try:
             try:
@@ -113,12 +125,25 @@ class Store(Writer, Queries):
             raise store_error(shown_name(self.engine.url.render_as_string(hide_password=False)), exc) from exc
 
 
-def _check_file(url: str) -> None:
-    """A SQLite file that exists is checked from its header first (not SQLite at all, truncated)."""
+def _check_file(url: str) -> bool:
+    """A SQLite file that exists is checked from its header first (not SQLite at all, truncated).
+
+    True if there is such a file and it holds something (an empty file is a new database).
+    """
+    path = _sqlite_path(url)
+    if path is not None and path.is_file():
+        check_sqlite_file(path)
+        return path.stat().st_size > 0
+    return False
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for a server or an in-memory database)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.database.startswith(
-            ("file:", ":memory:")) and Path(parsed.database).is_file():
-        check_sqlite_file(Path(parsed.database))
+            ("file:", ":memory:")):
+        return Path(parsed.database)
+    return None
 
 
 def open_store(db: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:

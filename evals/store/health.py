@@ -78,6 +78,24 @@ def check_sqlite_file(path: Path) -> None:
                                     f"the file has {size}", hint="restore it from a backup")
 
 
+WRITERS_HINT = "commands that write (run, score, upgrade) need a writable file and folder; the others read read-only storage"
+
+
+def require_writable(path: Path) -> None:
+    """A writer's SQLite file and its folder (journal, ``-wal`` and ``-shm`` files live beside it) can be written.
+
+    ``os.access`` answers for the real storage: a read-only mount refuses root too.
+    """
+    import os
+
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError(str(path), "cannot write to it: the file is read-only", hint=WRITERS_HINT)
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise StoreError(str(path), "cannot write to it: its folder is read-only (SQLite keeps its journal "
+                                    "beside the file)", hint=WRITERS_HINT)
+
+
 def read_state(engine: Engine, shown: str) -> StoreState:
     """Tables and recorded schema versions, with database errors as one line naming ``shown``."""
     try:
@@ -153,9 +171,7 @@ def store_error(shown: str, exc: DBAPIError) -> StoreError:
     if "no such table" in lowered or "no such column" in lowered or "does not exist" in lowered:
         return StoreError(shown, f"the store is damaged ({reason_text})", hint="restore it from a backup")
     if "readonly" in lowered or "read-only" in lowered or "read only" in lowered:
-        return StoreError(shown, f"cannot write to it ({reason_text})",
-                          hint="commands that write (run, score, upgrade) need a writable file and folder; "
-                               "the others read read-only storage")
+        return StoreError(shown, f"cannot write to it ({reason_text})", hint=WRITERS_HINT)
     if "unable to open" in lowered:
         return StoreError(shown, f"cannot open it ({reason_text})",
                           hint="a writer needs to write the file and its folder")
