@@ -273,11 +273,13 @@ def test_readers_work_on_read_only_storage(journal, workdir):
         con.close()
     before = fingerprint(db)
     wrap = readonly(shelf)
-    for command in ("runs", "show", "export", "check", "dashboard"):
+    # A subprocess each (a mount namespace of its own): a few readers, not all, to stay quick.
+    for command in (("runs", "export", "dashboard") if journal == "delete" else ("runs", "show")):
         outcome = run_cli([*READERS[command], "--db", db], workdir, wrap)
         assert outcome.code == 0, (command, outcome.text)
-    status, err = serve_once(db, workdir, wrap)
-    assert status == 200, err
+    if journal == "wal":  # the case that needs immutable=1 (no -shm can be made), and a live server
+        status, err = serve_once(db, workdir, wrap)
+        assert status == 200, err
     assert fingerprint(db) == before
 
 
