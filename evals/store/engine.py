@@ -187,7 +187,7 @@ def _sqlite_reader_uri(path: Path) -> str:
     folder we may not write; ``immutable=1`` (no locks, no ``-shm``) is used
     only where nothing can write the file meanwhile: on read-only storage, or
     when the folder is not writable (by us, and so by no process of ours) and
-    no writer has left a ``-wal`` file behind.
+    no writer has left a ``-wal`` or hot ``-journal`` file behind.
     """
     from urllib.parse import quote
 
@@ -197,8 +197,8 @@ def _sqlite_reader_uri(path: Path) -> str:
         read_only_storage = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         read_only_storage = False
-    wal = Path(f"{path}-wal")
-    if read_only_storage or (not os.access(folder, os.W_OK) and not wal.exists()):
+    left_behind = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+    if read_only_storage or (not os.access(folder, os.W_OK) and not left_behind):
         uri += "&immutable=1"
     return uri
 
