@@ -91,3 +91,23 @@ class Unavailable(MtevalError):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class StoreError(InputError):
+    """A results database that cannot be used as it is: damaged, foreign, too new, read-only, missing.
+
+    An input error like any other (the user named the database with ``--db``,
+    ``$MTEVAL_DB`` or by default): exit 2, one line, ``results database
+    DATABASE: message (hint)``. ``database`` is the path or URL as the user
+    would recognise it (passwords masked).
+    """
+
+    def __init__(self, database: str, message: str, hint: str | None = None) -> None:
+        self.database = database
+        super().__init__(message, field="--db", hint=hint)
+
+    def __str__(self) -> str:
+        text = f"results database {self.database}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text.translate(_ONE_LINE)

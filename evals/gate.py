@@ -461,7 +461,7 @@ def check(
     if store is None:
         from evals.store import open_store
 
-        store = own_store = open_store(db)
+        store = own_store = open_store(db, readonly=True)  # the gate only reads
     try:
         from evals.compare.baseline import load_baseline
         from evals.compare import load_run_system, parse_side

@@ -296,8 +296,9 @@ def test_readonly_store_refuses_unmigrated_database(tmp_path):
 
     path = tmp_path / "empty.db"
     sqlite3.connect(path).close()
-    with pytest.raises(InputError, match="schema version 0"):
+    with pytest.raises(InputError, match="the database is empty"):
         open_store(path, readonly=True)
+    assert path.stat().st_size == 0  # a reader never makes it a store
 
 
 # ---- static site ------------------------------------------------------------------------------

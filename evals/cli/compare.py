@@ -7,13 +7,15 @@ is the CI gate (exit 0 pass, 1 regression, 2 usage or input error);
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from evals.cli.run import db_option, emit
+from evals.cli.run import emit
+from evals.cli.stores import READS, store_option
 
 
 def register(cli: click.Group) -> None:
@@ -60,7 +62,7 @@ def _stdout_console():
               help="Segments that changed most, per system and corpus.")
 @click.option("--rank-by", default=None, metavar="METRIC",
               help="Metric that ranks changed segments (default: chrf).")
-@db_option
+@store_option(READS)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format (csv: the score table only).")
 def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resamples, trials, clusters, seed,
@@ -79,7 +81,6 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
     are an error.
     """
     from evals.compare import PairedSettings, SideSpec, compare_systems, load_side, parse_side
-    from evals.store import open_store
 
     resamples, trials = _count(resamples, "--resamples"), _count(trials, "--trials")
     auto = resamples is None or trials is None
@@ -100,8 +101,7 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
     elif len(specs) < 2:
         raise click.UsageError("name a baseline and at least one system, e.g. `mteval compare 3:gloss 3:copy`")
     needs_store = run_ref is not None or any(parse_side(s).path is None for s in specs)
-    store = open_store(db) if needs_store else None
-    try:
+    with db.open() if needs_store else contextlib.nullcontext() as store:
         if run_ref is not None:
             info = store.get_run(run_ref)
             names = [s["name"] for s in info["systems"]]
@@ -115,9 +115,6 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
         others = [load_side(spec, store, corpora=filters["corpora"]) for spec in side_specs]
         result = compare_systems(base, others, settings=settings, segments=n_segments, rank_metric=rank_by,
                                  alpha=alpha, **filters)
-    finally:
-        if store is not None:
-            store.close()
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -146,9 +143,8 @@ def _print_clusters(run_ref, systems, settings, alpha, corpora, metrics, db, fmt
     from rich.table import Table
 
     from evals.compare import digits_for, load_run_systems, rank_systems
-    from evals.store import open_store
 
-    with open_store(db, readonly=True) as store:
+    with db.open() as store:
         info = store.get_run(run_ref)
         names = list(systems) or [s["name"] for s in info["systems"]]
         sides = load_run_systems(store, info["id"], names, corpora=list(corpora) or None)
@@ -273,7 +269,7 @@ def _print_comparison(result) -> None:
               help="Write JUnit XML: one test case per metric, per document, per flag check.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="Write the report as JSON.")
-@db_option
+@store_option(READS)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on stdout.")
 def check(baseline_file, baseline_run, baseline_system, run_ref, system, policy, metrics, corpora, markdown,
@@ -295,10 +291,11 @@ def check(baseline_file, baseline_run, baseline_system, run_ref, system, policy,
     for path, option in ((markdown, "--markdown"), (junit, "--junit"), (json_path, "--json")):
         if path is not None:
             output_target(path, field=option)  # a folder or a FIFO fails before the gate runs
-    report = run_check(
-        baseline=baseline_file, baseline_run=baseline_run, baseline_system=baseline_system, run=run_ref,
-        system=system, policy=policy, db=db, corpora=corpora or None, metrics=metrics or None,
-    )
+    with db.open() as store:
+        report = run_check(
+            baseline=baseline_file, baseline_run=baseline_run, baseline_system=baseline_system, run=run_ref,
+            system=system, policy=policy, store=store, corpora=corpora or None, metrics=metrics or None,
+        )
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -323,16 +320,15 @@ def baseline() -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, metavar="FILE",
               help="Where to write the baseline (e.g. baselines/main.json).")
 @click.option("--no-hypotheses", is_flag=True, help="Leave the system's outputs out of the file.")
-@db_option
+@store_option(READS)
 def save(spec, out, no_hypotheses, db) -> None:
     """Write a run's system as a baseline file: scores, CIs, per-segment statistics, flags, hashes."""
     from evals.compare.baseline import save_baseline
     from evals.compare import parse_side
-    from evals.store import open_store
 
     side = parse_side(spec)
     if side.path is not None:
         raise click.UsageError(f"baseline save takes RUN[:SYSTEM], got {spec!r}")
-    with open_store(db) as store:
+    with db.open() as store:
         summary = save_baseline(store, side.run, side.system, out, include_hypotheses=not no_hypotheses)
     click.echo(json.dumps(summary, ensure_ascii=False))

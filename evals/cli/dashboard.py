@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from evals.cli.run import db_option
+from evals.cli.stores import READS, store_option
 
 
 def register(cli: click.Group) -> None:
@@ -27,7 +27,7 @@ def _size(n: int) -> str:
               help="Folder for the site (an earlier `mteval dashboard` build there is replaced).")
 @click.option("--run", "run_refs", multiple=True, metavar="RUN",
               help="Publish only this run in full (id or 'latest'; repeatable). History covers every run.")
-@db_option
+@store_option(READS)
 def dashboard(out, run_refs, db) -> None:
     """Write the results as a static web site (open OUT/index.html; no server or network needed).
 
@@ -36,13 +36,9 @@ def dashboard(out, run_refs, db) -> None:
     significance matrices, script robustness and provenance.
     """
     from evals.dashboard.site import write_site
-    from evals.store import open_store
 
-    store = open_store(db, readonly=True)
-    try:
+    with db.open() as store:
         report = write_site(store, out, run_refs or None)
-    finally:
-        store.close()
     runs = ", ".join(str(r) for r in report.runs) or "none"
     reused = f" ({report.reused} unchanged, reused)" if report.reused else ""
     click.echo(f"wrote {report.index} · {report.files} files, {_size(report.bytes)} · runs {runs}{reused}")
@@ -54,7 +50,7 @@ def dashboard(out, run_refs, db) -> None:
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0: any free port; the address is printed).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not log requests (nor clients that leave mid-request).")
-@db_option
+@store_option(READS)
 def serve(host, port, quiet, db) -> None:
     """Serve the dashboard live from the results store (read-only; Ctrl-C stops).
 
@@ -63,10 +59,8 @@ def serve(host, port, quiet, db) -> None:
     """
     from evals.dashboard.server import _is_loopback, make_server
     from evals.errors import InputError
-    from evals.store import open_store
 
-    store = open_store(db, readonly=True)
-    try:
+    with db.open() as store:
         try:
             server = make_server(store, host, port, quiet=quiet)
         except OSError as error:
@@ -84,5 +78,3 @@ def serve(host, port, quiet, db) -> None:
             click.echo("stopped", err=True)
         finally:
             server.server_close()
-    finally:
-        store.close()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
+from evals.cli.stores import READS, WRITES, store_option
+
 FORMATS = click.Choice(["table", "json", "csv"])
-db_option = click.option("--db", envvar="MTEVAL_DB", default=None, metavar="URL",
-                         help="Results database (default: results/mteval.db; env MTEVAL_DB).")
 format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
                              help="Output format.")
 
@@ -137,6 +137,15 @@ def register(cli: click.Group) -> None:
     cli.add_command(runs)
     cli.add_command(show)
     cli.add_command(export)
+    cli.add_command(upgrade)
+
+
+@click.command()
+@store_option(WRITES)
+def upgrade(db) -> None:
+    """Create the results database, or upgrade one an older mteval wrote (the commands that only read never do)."""
+    with db.open() as store:
+        click.echo(f"{store.url} is at schema version {store.schema_version()}")
 
 
 @click.command()
@@ -160,7 +169,7 @@ def register(cli: click.Group) -> None:
               help="Ray actors per system or metric (default: one per CPU of the cluster).")
 @click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0, show_default=True,
               help="GPUs each Ray actor asks for (fractions share a GPU).")
-@db_option
+@store_option(WRITES)
 @format_option
 def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_address, actors, gpus_per_actor, db,
         fmt) -> None:
@@ -174,7 +183,6 @@ def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_addre
     from evals.executors import get_executor
     from evals.preflight import prepare
     from evals.runner import Runner
-    from evals.store import open_store
     from evals.suite import CorpusRef, MetricRef, SystemRef, expand_systems, load_suite
 
     loaded = load_suite(suite)
@@ -193,7 +201,7 @@ def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_addre
     progress = RichProgress(quiet=quiet)
     options = {"address": ray_address, "actors": actors, "gpus_per_actor": gpus_per_actor} \
         if executor == "ray" else {}
-    with open_store(db) as store, contextlib.closing(get_executor(executor, **options)) as workers:
+    with db.open() as store, contextlib.closing(get_executor(executor, **options)) as workers:
         result = Runner(store, progress=progress, jobs=jobs, executor=workers).run(plan, argv=sys.argv[1:])
         stats = result.stats
         progress.summary(
@@ -205,13 +213,11 @@ def run(suite, corpora, systems, metrics, only, jobs, quiet, executor, ray_addre
 
 
 @click.command()
-@db_option
+@store_option(READS)
 @format_option
 def runs(db, fmt) -> None:
     """List the runs in the store, newest first."""
-    from evals.store import open_store
-
-    with open_store(db) as store:
+    with db.open() as store:
         frame = store.list_runs()
         if fmt == "table":
             frame = frame.assign(created_at=frame["created_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
@@ -227,7 +233,7 @@ def runs(db, fmt) -> None:
               help="The N worst segments (source, reference, hypothesis).")
 @click.option("--metric", default="chrf", show_default=True, help="Metric for --worst.")
 @click.option("--system", default=None, help="Only this system (for --worst).")
-@db_option
+@store_option(READS)
 @format_option
 def show(run_ref, docs, worst, metric, system, db, fmt) -> None:
     """Show a run: leaderboard (default), per-document scores, or worst segments.
@@ -235,9 +241,8 @@ def show(run_ref, docs, worst, metric, system, db, fmt) -> None:
     RUN is a run id or "latest".
     """
     from evals.report import document_scores, worst_segments
-    from evals.store import open_store
 
-    with open_store(db) as store:
+    with db.open() as store:
         run_id = store.resolve_run(run_ref)
         if worst:
             frame = worst_segments(store, run_id, metric, worst, system)
@@ -277,13 +282,12 @@ def _print_segments(frame, metric: str) -> None:
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output file (default: results/run-<id>.<format>).")
-@db_option
+@store_option(READS)
 def export(run_ref, fmt, out, db) -> None:
     """Export a run's translations and segment scores (JSONL, CSV or Parquet)."""
-    from evals.store import open_store
     from evals.store.export import export_run, meta_path
 
-    with open_store(db) as store:
+    with db.open() as store:
         run_id = store.resolve_run(run_ref)
         out = out or Path("results") / f"run-{run_id}.{fmt}"
         written = export_run(store, run_id, out, fmt)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import click
 
-from evals.cli.run import FORMATS, RichProgress, db_option, emit
+from evals.cli.run import FORMATS, RichProgress, emit
+from evals.cli.stores import WRITES, store_option
 from evals.corpora.textset import load_text_set
 
 #: Options that take every following value up to the next option, as in sacrebleu's CLI.
@@ -78,7 +79,7 @@ def register(cli: click.Group) -> None:
 @click.option("--name", default=None, help="Corpus name (default: from the files).")
 @click.option("--no-store", is_flag=True, help="Score without recording a run in the results database.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or notes.")
-@db_option
+@store_option(WRITES)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True, help="Output format.")
 def score(references, inputs, source, metrics, pair, docids, name, no_store, quiet, db, fmt) -> None:
     """Score hypothesis files against reference files: systems × metrics with 95% CIs and signatures.
@@ -100,7 +101,7 @@ def score(references, inputs, source, metrics, pair, docids, name, no_store, qui
             _check_line_count(path, len(segments), references[0])
         names = _system_names(inputs)
         suite = score_suite(source, references, docids, hypotheses, names, metrics or ("bleu",), segments)
-        store = stack.enter_context(open_store("sqlite://" if no_store else db))
+        store = stack.enter_context(open_store("sqlite://") if no_store else db.open())
         corpus = segments[0].corpus if segments else (name or "")
         result = Runner(store, progress=progress).run(suite, argv=sys.argv[1:], corpora={corpus: segments})
         records = score_records(store, result.run_id, stored=not no_store)

@@ -16,11 +16,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from evals.errors import InputError
+from evals.errors import StoreError
 from evals.store.cache import FlagCache, IntervalCache, ScoreCache, TranslationCache
 from evals.store.engine import create_store_engine, resolve_db_url
-from evals.store.migrations import MIGRATIONS, Migration, current_versions, migrate
+from evals.store.health import (check_sqlite_file, read_state, refuse_foreign, refuse_newer, require_readable,
+                                 require_tables, require_writable, shown_name, store_error)
+from evals.store.migrations import MIGRATIONS, Migration, migrate
 from evals.store.queries import Queries
 from evals.store.writer import Writer
 
@@ -40,10 +43,35 @@ class Store(Writer, Queries):
     def open(
         cls, db: str | os.PathLike[str] | None = None, migrations: Sequence[Migration] = MIGRATIONS
     ) -> "Store":
-        """Open (creating or upgrading as needed) the database named by ``db``/$MTEVAL_DB."""
-        engine = create_store_engine(resolve_db_url(db))
+        """Open for writing the database named by ``db``/$MTEVAL_DB, creating or upgrading it as needed.
+
+        Only writers (``mteval run``, ``score``, ``upgrade``) open this way. A
+        database that is not an mteval store, is damaged or is newer than this
+        mteval is refused with one line (``StoreError``) before anything is written.
+        """
+        url = resolve_db_url(db)
+        shown = shown_name(url)
+        path = _sqlite_path(url)
+        if path is not None:
+            require_writable(path)
+        if _check_file(url):
+            # Look before the writer's connection switches the file to WAL: another program's
+            # database or a newer store is refused unchanged.
+            engine = create_store_engine(url, readonly=True)
+            try:
+                state = read_state(engine, shown)
+            finally:
+                engine.dispose()
+            refuse_foreign(state, shown)
+            refuse_newer(state, (m.version for m in migrations), shown)
+        engine = create_store_engine(url)
         try:
-            migrate(engine, migrations)
+            try:
+                migrate(engine, migrations)
+            except DBAPIError as exc:
+                raise store_error(shown, exc) from exc
+            if {m.version for m in migrations} >= {m.version for m in MIGRATIONS}:  # tests open older schemas
+                require_tables(read_state(engine, shown), shown)
         except BaseException:
             engine.dispose()
             raise
@@ -51,35 +79,32 @@ class Store(Writer, Queries):
 
     @classmethod
     def open_readonly(cls, db: str | os.PathLike[str] | None = None) -> "Store":
-        """The database named by ``db``/$MTEVAL_DB for reading only: never created, never migrated.
+        """The database named by ``db``/$MTEVAL_DB for reading only: never created, migrated or changed.
 
-        ``open`` creates a missing database and applies pending migrations;
-        the dashboard and ``mteval serve`` must not change the store they show,
-        so a missing file or a schema this mteval would upgrade is an error instead.
+        Every command that only reads opens this way: a SQLite file read-only
+        (``mode=ro``; it keeps its journal mode and its bytes, and read-only
+        storage works), a PostgreSQL session read-only. A missing or empty
+        database, another program's, a damaged one, or one whose schema is
+        older or newer than this mteval's is refused with one line.
         """
-        url = resolve_db_url(db)
+        url = resolve_db_url(db, create_folder=False)
+        shown = shown_name(url)
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
             if not Path(parsed.database).is_file():
-                raise InputError("no results database here", path=parsed.database, field="--db",
-                                 hint="`mteval run` creates one")
-        engine = create_store_engine(url)
+                raise StoreError(shown, "no results database here", hint="`mteval run` creates one")
+        _check_file(url)
+        engine = create_store_engine(url, readonly=True)
         try:
-            versions = current_versions(engine)
+            require_readable(read_state(engine, shown), (m.version for m in MIGRATIONS), shown)
         except BaseException:
             engine.dispose()
             raise
-        expected = {m.version for m in MIGRATIONS}
-        if versions != expected:
-            engine.dispose()
-            have = max(versions) if versions else 0
-            raise InputError(
-                f"the results database is at schema version {have}, this mteval reads version {max(expected)}",
-                path=parsed.render_as_string(hide_password=True), field="--db",
-                hint="any other mteval command (e.g. `mteval runs`) upgrades it" if have < max(expected)
-                else "upgrade mteval",
-            )
         return cls(engine)
+
+    def schema_version(self) -> int:
+        """The newest schema version recorded in the database."""
+        return max(read_state(self.engine, self.url).versions, default=0)
 
     @property
     def url(self) -> str:
@@ -93,8 +118,32 @@ class Store(Writer, Queries):
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *_exc: object) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        """Close; a database error inside the block becomes one line naming the database (a damaged page, a read-only file)."""
         self.close()
+        if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+            raise store_error(shown_name(self.engine.url.render_as_string(hide_password=False)), exc) from exc
+
+
+def _check_file(url: str) -> bool:
+    """A SQLite file that exists is checked from its header first (not SQLite at all, truncated).
+
+    True if there is such a file and it holds something (an empty file is a new database).
+    """
+    path = _sqlite_path(url)
+    if path is not None and path.is_file():
+        check_sqlite_file(path)
+        return path.stat().st_size > 0
+    return False
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for a server or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.database.startswith(
+            ("file:", ":memory:")):
+        return Path(parsed.database)
+    return None
 
 
 def open_store(db: str | os.PathLike[str] | None = None, *, readonly: bool = False) -> Store:

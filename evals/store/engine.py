@@ -56,13 +56,14 @@ _PG_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 T = TypeVar("T")
 
 
-def resolve_db_url(db: str | os.PathLike[str] | None = None) -> str:
+def resolve_db_url(db: str | os.PathLike[str] | None = None, *, create_folder: bool = True) -> str:
     """The database URL: ``--db`` wins, then ``$MTEVAL_DB``, then ./results/mteval.db.
 
     A bare file path is accepted anywhere a URL is, and becomes a SQLite URL
     with an absolute path (so the URL means the same thing from any directory).
-    The parent directory of a SQLite file is created, because a fresh checkout
-    has no ``results/`` yet and SQLite's own error for that is cryptic.
+    The parent directory of a SQLite file is created (unless ``create_folder``
+    is false, as for readers, which never create anything), because a fresh
+    checkout has no ``results/`` yet and SQLite's own error for that is cryptic.
     ``postgresql://`` and ``postgres://`` (no driver named) select psycopg 3.
     """
     if db is not None and str(db).strip():
@@ -78,8 +79,13 @@ def resolve_db_url(db: str | os.PathLike[str] | None = None) -> str:
         raise InputError(f"not a database URL or file path: {_masked(raw)!r}", field=origin) from exc
     if parsed.drivername in ("postgres", "postgresql"):
         return parsed.set(drivername=_PG_DRIVER).render_as_string(hide_password=False)
-    if parsed.get_backend_name() == "sqlite" and not _is_memory(parsed.database):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if create_folder and parsed.get_backend_name() == "sqlite" and not _is_memory(parsed.database):
+        folder = Path(parsed.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the folder of the results database: {exc.strerror or exc}",
+                             path=folder, field=origin) from exc
     return url
 
 
@@ -99,12 +105,17 @@ def _is_memory(database: str | None) -> bool:
     return not database or database == ":memory:" or database.startswith("file::memory:")
 
 
-def create_store_engine(url: str) -> Engine:
+def create_store_engine(url: str, *, readonly: bool = False) -> Engine:
     """An Engine for ``url`` with the per-backend settings the store relies on.
 
     A server database is connected to once here, so a wrong host, a stopped
     server or a missing driver is one clear line before any work starts
     instead of a traceback in the middle of a run.
+
+    ``readonly`` engines (every command that only reads) change nothing: a
+    SQLite file is opened with ``mode=ro`` (``immutable=1`` too where it cannot
+    change, see ``_sqlite_reader_uri``) and keeps its journal mode; a
+    PostgreSQL session is ``default_transaction_read_only``.
     """
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -115,7 +126,16 @@ def create_store_engine(url: str) -> Engine:
             hint="use a SQLite file or a postgresql:// URL",
         )
     if backend == "postgresql":
-        return _server_engine(parsed)
+        return _server_engine(parsed, readonly=readonly)
+    if readonly and not _is_memory(parsed.database):
+        import sqlite3
+
+        uri = _sqlite_reader_uri(Path(parsed.database))
+        engine = create_engine(url, creator=lambda: sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S,
+                                                                      check_same_thread=False))
+        event.listen(engine, "connect", _sqlite_reader_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
     if _is_memory(parsed.database):
         # One shared connection, or every checkout would see a new empty database.
         engine = create_engine(
@@ -129,12 +149,13 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
-def _server_engine(parsed: URL) -> Engine:
+def _server_engine(parsed: URL, readonly: bool = False) -> Engine:
     shown = parsed.render_as_string(hide_password=True)
+    connect_args: dict[str, Any] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    if readonly:
+        connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        engine = create_engine(
-            parsed, pool_pre_ping=True, connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
-        )
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except (ImportError, NoSuchModuleError) as exc:
         raise InputError(
             f"no driver for the results database {shown}: {exc}", field="--db", hint=_PG_INSTALL_HINT
@@ -165,6 +186,42 @@ def _sqlite_on_connect(dbapi_connection, _connection_record) -> None:
         # loses nothing committed (the WAL is in the OS's hands), only a power cut could drop the
         # last transactions, and never corrupts the file. A run commits thousands of small batches.
         cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_reader_uri(path: Path) -> str:
+    """The SQLite URI a reader opens ``path`` with: ``mode=ro``, plus ``immutable=1`` where it cannot change.
+
+    ``mode=ro`` never writes the file and never changes its journal mode. A
+    WAL file also needs its ``-shm`` index, which SQLite cannot create in a
+    folder we may not write; ``immutable=1`` (no locks, no ``-shm``) is used
+    only where nothing can write the file meanwhile: on read-only storage, or
+    when the folder is not writable (by us, and so by no process of ours) and
+    no writer has left a ``-wal`` or hot ``-journal`` file behind.
+    """
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path))}?mode=ro"
+    folder = path.parent
+    try:
+        read_only_storage = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only_storage = False
+    left_behind = any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+    if read_only_storage or (not os.access(folder, os.W_OK) and not left_behind):
+        uri += "&immutable=1"
+    return uri
+
+
+def _sqlite_reader_on_connect(dbapi_connection, _connection_record) -> None:
+    # As _sqlite_on_connect, without anything that writes: no journal-mode switch, and query_only
+    # so that even a bug cannot write through a reader.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA query_only = ON")
     finally:
         cursor.close()
 

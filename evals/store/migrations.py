@@ -43,8 +43,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from evals.errors import MtevalError
+from evals.errors import StoreError
 from evals.store.engine import CONFLICT_ATTEMPTS, write_transaction
+from evals.store.health import read_state, refuse_foreign, refuse_newer, shown_name
 from evals.store.schema import NAMING_CONVENTION, schema_migrations
 
 # Arbitrary constant naming mteval's advisory lock on PostgreSQL ("mteval" in ASCII).
@@ -60,8 +61,8 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
-class SchemaTooNewError(MtevalError):
-    """The database was written by a newer mteval than this one."""
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer mteval than this one (exit 2 for every command)."""
 
 
 def _m0001_create_schema(conn: Connection) -> None:
@@ -262,12 +263,16 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> lis
     """Apply the migrations this database lacks, in order; return the versions applied.
 
     ``migrations`` is explicit so tests can append a step and check that an
-    upgrade keeps existing data.
+    upgrade keeps existing data. Another program's database (tables, but no
+    ``schema_migrations``) is refused before anything is written to it.
     """
     _check_sequence(migrations)
     known = {m.version for m in migrations}
-    applied = current_versions(engine)
-    _refuse_newer(applied, known)
+    shown = shown_name(engine.url.render_as_string(hide_password=False))
+    state = read_state(engine, shown)
+    refuse_foreign(state, shown)
+    refuse_newer(state, known, shown)
+    applied = set(state.versions)
     done: list[int] = []
     for migration in migrations:
         if migration.version not in applied and _apply_once(engine, migration):
@@ -287,15 +292,6 @@ def _check_sequence(migrations: Sequence[Migration]) -> None:
     versions = [m.version for m in migrations]
     if not versions or versions != list(range(1, len(versions) + 1)):
         raise ValueError(f"migration versions must be 1, 2, 3, ... in order; got {versions}")
-
-
-def _refuse_newer(applied: set[int], known: set[int]) -> None:
-    unknown = sorted(applied - known)
-    if unknown:
-        raise SchemaTooNewError(
-            f"the results database has schema version(s) {unknown} that this mteval does "
-            f"not know (it knows up to {max(known)}); upgrade mteval or use another --db"
-        )
 
 
 def _apply_once(engine: Engine, migration: Migration) -> bool:
