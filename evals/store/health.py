@@ -121,10 +121,12 @@ def refuse_foreign(state: StoreState, shown: str) -> None:
                      hint="mteval changes nothing in it; point --db at a results database or a new file")
 
 
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer mteval than this one (exit 2 for every command)."""
+
+
 def refuse_newer(state: StoreState, known: Iterable[int], shown: str) -> None:
     """Versions this mteval does not know mean a newer mteval wrote the store: reading it could mislead."""
-    from evals.store.migrations import SchemaTooNewError
-
     known = set(known)
     unknown = sorted(state.versions - known)
     if unknown:

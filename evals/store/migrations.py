@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from evals.errors import StoreError
 from evals.store.engine import CONFLICT_ATTEMPTS, write_transaction
-from evals.store.health import read_state, refuse_foreign, refuse_newer, shown_name
+from evals.store.health import SchemaTooNewError, read_state, refuse_foreign, refuse_newer, shown_name
 from evals.store.schema import NAMING_CONVENTION, schema_migrations
 
 # Arbitrary constant naming mteval's advisory lock on PostgreSQL ("mteval" in ASCII).
@@ -59,10 +59,6 @@ class Migration:
     version: int
     name: str
     apply: Callable[[Connection], None]
-
-
-class SchemaTooNewError(StoreError):
-    """The database was written by a newer mteval than this one (exit 2 for every command)."""
 
 
 def _m0001_create_schema(conn: Connection) -> None:
