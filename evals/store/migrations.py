@@ -43,7 +43,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from evals.errors import StoreError
 from evals.store.engine import CONFLICT_ATTEMPTS, write_transaction
 from evals.store.health import SchemaTooNewError, read_state, refuse_foreign, refuse_newer, shown_name
 from evals.store.schema import NAMING_CONVENTION, schema_migrations
