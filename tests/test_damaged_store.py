@@ -22,8 +22,9 @@ import sqlite3
 
 import pytest
 
-from tests.test_bad_input import cli, copy_files, scored_store
+from tests.test_bad_input import cli, scored_store
 from tests.test_readonly_open import READERS, one_line, readonly, run_cli, serve_once
+from tests.test_readonly_open import workdir  # noqa: F401  (fixture: this module's store_folder, copied per test)
 
 WRITERS = {
     "run": ["run", "--only", "--corpus", "src.zh:ref.txt", "--system", "file:a.txt", "--metric", "bleu", "-q"],
@@ -42,14 +43,6 @@ def store_folder(tmp_path_factory):
         con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
     return folder
-
-
-@pytest.fixture
-def workdir(store_folder, tmp_path, monkeypatch):
-    copy_files(store_folder, tmp_path)
-    (tmp_path / "out").mkdir()
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def random_bytes(db):
