@@ -299,8 +299,7 @@ class SegmentPairs:
         return TieCalibratedAccuracy(float(accuracy[0]), float(epsilon[0]), grouping, self.n_pairs,
                                      self.n_human_ties, int((self.pairs_per_item > 0).sum()))
 
-    def acc_eq_batch(self, counts: np.ndarray, grouping: str = "item",
-                     chunk: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    def acc_eq_batch(self, counts: np.ndarray, grouping: str = "item") -> tuple[np.ndarray, np.ndarray]:
         """``acc_eq`` and its ε for every row of item multiplicities ``counts`` (resamples × items).
 
         Item ``k`` drawn ``c`` times weighs ``c``: its pairs each weigh
@@ -320,25 +319,30 @@ class SegmentPairs:
         else:
             item_weight = np.ones_like(per)
             total = counts @ per
-        accuracy = np.full(len(counts), np.nan)
-        epsilon = np.full(len(counts), np.nan)
-        base = self.n_agreeing * item_weight
+        with np.errstate(invalid="ignore", divide="ignore"):
+            at_zero = (counts @ (self.n_agreeing * item_weight)) / total
         step_weight = self.step * item_weight[self.item]
         # ε = 0 ties exactly equal scores: when some |Δm| is 0 the first distinct value is that
         # candidate; otherwise ε = 0 ties nothing (score: the agreeing pairs alone).
         exact_ties = bool(len(self.abs_delta)) and self.abs_delta[0] == 0
-        candidates = self.abs_delta[self.ends] if exact_ties else np.r_[0.0, self.abs_delta[self.ends]]
-        for start in range(0, len(counts), chunk):
-            c = counts[start:start + chunk]
-            at_zero = c @ base
-            scores = np.cumsum(c[:, self.item] * step_weight, axis=1)[:, self.ends]
-            if not exact_ties:
-                scores = np.concatenate([np.zeros((len(c), 1)), scores], axis=1)
-            best = np.argmax(scores, axis=1)
-            rows = np.arange(len(c))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                accuracy[start:start + chunk] = (at_zero + scores[rows, best]) / total[start:start + chunk]
-            epsilon[start:start + chunk] = candidates[best]
+        all_distinct = len(self.ends) == len(self.abs_delta)
+        epsilon = np.zeros(len(counts))
+        gain = np.zeros(len(counts))
+        buffer = np.empty(len(self.item))
+        for row, c in enumerate(counts):
+            if not len(buffer):
+                break
+            # One row at a time, in place: the pair arrays stay in cache (faster than 2-D chunks).
+            np.take(c, self.item, out=buffer)
+            np.multiply(buffer, step_weight, out=buffer)
+            np.cumsum(buffer, out=buffer)
+            running = buffer if all_distinct else buffer[self.ends]
+            best = int(np.argmax(running))
+            if exact_ties or running[best] > 0:
+                gain[row] = running[best]
+                epsilon[row] = self.abs_delta[self.ends[best]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracy = at_zero + gain / total
         epsilon[~np.isfinite(accuracy)] = np.nan
         return accuracy, epsilon
 
