@@ -126,9 +126,9 @@ class SystemAgreement:
     def to_json(self) -> dict[str, Any]:
         return {
             "level": "system", "n_systems": self.n_systems, "systems": list(self.systems),
-            "pearson": _json_float(self.pearson), "kendall": _json_float(self.kendall),
+            "pearson": json_float(self.pearson), "kendall": json_float(self.kendall),
             "kendall_variant": f"tau-{self.kendall_variant}",
-            "pairwise_accuracy": _json_float(self.pairwise_accuracy),
+            "pairwise_accuracy": json_float(self.pairwise_accuracy),
             "n_pairs": self.n_pairs, "n_agreeing": self.n_agreeing,
             "discordant": [p.to_json() for p in self.discordant],
             "tie_disagreements": [p.to_json() for p in self.tie_disagreements],
@@ -253,7 +253,7 @@ class TieCalibratedAccuracy:
     n_items: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"statistic": "acc_eq", "accuracy": _json_float(self.accuracy), "epsilon": _json_float(self.epsilon),
+        return {"statistic": "acc_eq", "accuracy": json_float(self.accuracy), "epsilon": json_float(self.epsilon),
                 "grouping": self.grouping, "n_pairs": self.n_pairs, "n_human_ties": self.n_human_ties,
                 "n_items": self.n_items}
 
@@ -267,7 +267,7 @@ class ItemKendall:
     n_undefined: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"statistic": "item_kendall", "tau": _json_float(self.tau), "kendall_variant": "tau-b",
+        return {"statistic": "item_kendall", "tau": json_float(self.tau), "kendall_variant": "tau-b",
                 "grouping": "item", "n_items": self.n_items, "n_undefined": self.n_undefined}
 
 
@@ -310,7 +310,7 @@ class SegmentPairs:
         sum per row: O(P) per resample after the one O(P log P) sort. The ε
         is re-optimised per row; ties of the maximum pick the smallest ε.
         """
-        _check_grouping(grouping)
+        check_grouping(grouping)
         counts = np.asarray(counts, dtype=np.float64)
         per = self.pairs_per_item.astype(np.float64)
         if grouping == "item":
@@ -366,8 +366,8 @@ def segment_pairs(metric: Any, human: Any) -> SegmentPairs:
     A pair of systems on an item is comparable when neither has a NaN on
     either side; infinite scores and mismatched shapes are errors.
     """
-    m = _matrix(metric, "metric")
-    h = _matrix(human, "human")
+    m = score_matrix(metric, "metric")
+    h = score_matrix(human, "human")
     if m.shape != h.shape:
         raise InputError(f"metric scores are {m.shape[0]}×{m.shape[1]} but human scores are "
                          f"{h.shape[0]}×{h.shape[1]} (systems × items)", field="human")
@@ -396,7 +396,7 @@ def segment_pairs(metric: Any, human: Any) -> SegmentPairs:
 
 def tie_calibrated_accuracy(metric: Any, human: Any, *, grouping: str = "item") -> TieCalibratedAccuracy:
     """``acc_eq`` (Deutsch et al., 2023) of segment matrices, grouped by item or pooled."""
-    _check_grouping(grouping)
+    check_grouping(grouping)
     return segment_pairs(metric, human).acc_eq(grouping)
 
 
@@ -458,7 +458,7 @@ def _number(value: Any, side: str, name: Any) -> float:
     return out
 
 
-def _matrix(values: Any, side: str) -> np.ndarray:
+def score_matrix(values: Any, side: str) -> np.ndarray:
     try:
         out = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -470,10 +470,10 @@ def _matrix(values: Any, side: str) -> np.ndarray:
     return out
 
 
-def _check_grouping(grouping: str) -> None:
+def check_grouping(grouping: str) -> None:
     if grouping not in GROUPINGS:
         raise InputError(f"unknown grouping {grouping!r}", field="grouping", hint="one of: " + ", ".join(GROUPINGS))
 
 
-def _json_float(value: float) -> float | None:
+def json_float(value: float) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
