@@ -165,8 +165,9 @@ def align_system_scores(
             kept.append(name)
             xs.append(value)
             ys.append(h)
+    scored = set(names_m)
     for name in names_h:
-        if name not in set(names_m):
+        if name not in scored:
             excluded.append(ExcludedSystem(name, "no metric score"))
     return tuple(kept), np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64), tuple(excluded)
 
