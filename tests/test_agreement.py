@@ -29,7 +29,7 @@ from evals.stats.agreement import (
 )
 from evals.stats.agreement_bootstrap import STATISTICS, bootstrap_agreement, compare_metrics
 
-quick = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+quick = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Scores on a grid of quarters: many exact ties, and sums/differences stay exact in floating point.
 grid = st.integers(-8, 8).map(lambda k: k / 4)
@@ -326,6 +326,29 @@ def test_bootstrap_interval_contains_the_estimate_and_is_reproducible():
     system = system_agreement(close.mean(axis=1), np.nanmean(human, axis=1))
     assert (a["pearson"].value, a["kendall"].value) == (system.pearson, system.kendall)
     assert a.to_json()["statistics"]["acc_eq"]["n_defined"] == 200
+
+
+def test_each_resample_is_the_statistics_of_its_drawn_items():
+    """Resample r equals the plain functions on the items it drew (rebuilt from the same seeded draws)."""
+    from evals.stats.bootstrap import Resampling, draw_units, weights_from_draws
+
+    metric, human = moderate()
+    human[:, :40] = np.nan  # some resamples leave few judged items per system
+    result = bootstrap_agreement(metric, human, n_resamples=20, seed=11)
+    n_items = metric.shape[1]
+    counts = weights_from_draws(draw_units(np.random.default_rng(11), n_items, 20),
+                                Resampling("segment", np.arange(n_items), n_items, None, ""))
+    for row, c in enumerate(counts):
+        items = np.repeat(np.arange(n_items), c)
+        m, h = metric[:, items], human[:, items]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            system = system_agreement(np.nanmean(m, axis=1), np.nanmean(h, axis=1))
+        assert abs(result["pearson"].samples[row] - system.pearson) <= 1e-12
+        assert result["kendall"].samples[row] == system.kendall
+        assert result["pairwise_accuracy"].samples[row] == system.pairwise_accuracy
+        assert abs(result["acc_eq"].samples[row] - tie_calibrated_accuracy(m, h).accuracy) <= 1e-12
+        assert abs(result["item_kendall"].samples[row] - item_kendall(m, h).tau) <= 1e-12
 
 
 def test_bootstrap_by_groups_and_with_an_aggregation_callable():
