@@ -13,7 +13,14 @@
   tests needs so that its smallest attainable adjusted p is well below alpha
   (``resamples_for``);
 * ``evals.stats.clusters`` -- WMT-style significance clusters of N ranked
-  systems (``significance_clusters``).
+  systems (``significance_clusters``);
+* ``evals.stats.agreement`` -- meta-evaluation: how well a metric agrees with
+  human scores (system-level Pearson, Kendall τ-b, pairwise accuracy and the
+  discordant pairs: ``system_agreement``; segment-level tie-calibrated
+  accuracy and item-grouped τ-b: ``tie_calibrated_accuracy``, ``item_kendall``);
+* ``evals.stats.agreement_bootstrap`` -- their bootstrap intervals over items
+  or documents and the paired test between two metrics
+  (``bootstrap_agreement``, ``compare_metrics``).
 
 Everything is seeded (default seed 12345, sacrebleu's) and records the seed,
 the number of resamples and the resampling unit it used.
@@ -34,6 +41,10 @@ _EXPORTS = {
                      "paired_bootstrap_stratified", "paired_randomization", "paired_sign_flip", "paired_test"),
                    "evals.stats.paired"),
     **dict.fromkeys(("RankedSystem", "significance_clusters"), "evals.stats.clusters"),
+    **dict.fromkeys(("ItemKendall", "SystemAgreement", "SystemPair", "TieCalibratedAccuracy", "item_kendall",
+                     "segment_pairs", "system_agreement", "tie_calibrated_accuracy"), "evals.stats.agreement"),
+    **dict.fromkeys(("AgreementBootstrap", "MetricComparison", "StatisticInterval", "bootstrap_agreement",
+                     "compare_metrics"), "evals.stats.agreement_bootstrap"),
     **dict.fromkeys(("MAX_RESAMPLES", "MIN_RESAMPLES", "MARGIN", "Resolution", "fixed_resamples", "resamples_for"),
                     "evals.stats.resolution"),
 }
