@@ -113,6 +113,7 @@ def load_run_system(
     import numpy as np
 
     from evals.scoring import metric_for, n_refs_of, statistics_texts
+    from evals.scoring.references import held_out_of_spec, scored_references
     from evals.scoring.statistics import cached_statistics
 
     if frames is None or frames.run_id != store.resolve_run(run):
@@ -125,11 +126,13 @@ def load_run_system(
     wanted = check_names(corpora, available, "corpus", f"{label} has no translations for")
     records: dict[int, SegmentRecord] = {}
     data: dict[str, CorpusData] = {c: CorpusData(c, {}, {}) for c in wanted}
+    # A human reference as a system (``reference:K``) was scored against the other references only.
+    held_out = held_out_of_spec(next(s for s in info["systems"] if s["name"] == name)["spec"])
     for row in frame.itertuples(index=False):
         if row.corpus not in data:
             continue
-        reference = None if missing_value(row.reference) else row.reference
-        references = tuple(row.references)
+        references = scored_references(row.references, held_out)
+        reference = references[0] if references else None
         record = SegmentRecord(
             corpus=row.corpus, seg_id=row.seg_id, doc_id=row.doc_id, source_hash=text_hash(row.source),
             reference_hash=references_hash(references), flags=tuple(row.flags), source=row.source,
