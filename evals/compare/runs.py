@@ -126,13 +126,11 @@ def load_run_system(
     wanted = check_names(corpora, available, "corpus", f"{label} has no translations for")
     records: dict[int, SegmentRecord] = {}
     data: dict[str, CorpusData] = {c: CorpusData(c, {}, {}) for c in wanted}
-    # A human reference as a system (``reference:K``) was scored against the other references only.
-    held_out = held_out_of_spec(next(s for s in info["systems"] if s["name"] == name)["spec"])
     for row in frame.itertuples(index=False):
         if row.corpus not in data:
             continue
-        references = scored_references(row.references, held_out)
-        reference = references[0] if references else None
+        reference = None if missing_value(row.reference) else row.reference
+        references = tuple(row.references)
         record = SegmentRecord(
             corpus=row.corpus, seg_id=row.seg_id, doc_id=row.doc_id, source_hash=text_hash(row.source),
             reference_hash=references_hash(references), flags=tuple(row.flags), source=row.source,
@@ -150,6 +148,9 @@ def load_run_system(
         (r.metric, r.corpus): r for r in scores[scores["level"] == "system"].itertuples(index=False)
     }
     options_of = _suite_metric_options(info)
+    # A human reference as a system (``reference:K``) was scored against the other references only;
+    # its records keep every reference (the corpus is the same), its statistics do not.
+    held_out = held_out_of_spec(next(s for s in info["systems"] if s["name"] == name)["spec"])
     built: dict[tuple[str, str, int], "Metric"] = {}
     for (metric_name, corpus), group in segment_rows.groupby(["metric", "corpus"], sort=False):
         if metric_name not in chosen:
@@ -162,14 +163,15 @@ def load_run_system(
         rows_of = [records[int(s)] for s in group["segment_id"]]
         target_lang = _target_lang(store, corpus, frame)
         options = options_of.get(metric_name, {})
-        n_refs = n_refs_of(r.references for r in data[corpus].segments.values())
+        n_refs = n_refs_of(scored_references(r.references, held_out) for r in data[corpus].segments.values())
         if (metric_name, target_lang, n_refs) not in built:
             built[(metric_name, target_lang, n_refs)] = metric_for(metric_name, options, target_lang,
                                                                    n_refs=n_refs)[0]
         metric = built[(metric_name, target_lang, n_refs)]
         # The texts and keys the runner cached the statistics under (document context included).
         texts = statistics_texts(metric, signature, [r.source for r in rows_of], [r.hypothesis for r in rows_of],
-                                 [r.references for r in rows_of], [r.doc_id for r in rows_of])
+                                 [scored_references(r.references, held_out) for r in rows_of],
+                                 [r.doc_id for r in rows_of])
         stats, missing = cached_statistics(store, metric, texts.keys)
         # Pooling cached rows needs only the metric's arithmetic, which the suite's options fix (a
         # run stored on a GPU is still comparable on a CPU); recomputing missing rows needs the very

@@ -65,21 +65,27 @@ class ReferenceSystem(System):
             counts = [len(s.references) for s in segments]
             if segments and max(counts) < 2:
                 have = "no reference" if max(counts) == 0 else "one reference"
-                raise InputError(f"corpus '{corpus}' has {have}: system '{self.name}' ({self.spec}) needs its "
+                raise InputError(f"corpus '{corpus}' has {have}: {self._shown()} needs its "
                                  f"{_ordinal(self.k)} reference and another to be scored against",
                                  field="system", hint=HINT)
+            most = max(counts, default=0)
             for segment, count in zip(segments, counts):
                 if count < self.k:
                     raise InputError(f"segment '{segment.seg_id}' of corpus '{corpus}' has no {_ordinal(self.k)} "
-                                     f"reference ({count} given) for system '{self.name}' ({self.spec})",
-                                     field="system", hint=HINT)
+                                     f"reference ({count} given) for {self._shown()}", field="system",
+                                     hint=f"this corpus's references are reference:1 to reference:{most}"
+                                     if most < self.k else "give every segment the same references")
                 if count < 2:
                     raise InputError(f"segment '{segment.seg_id}' of corpus '{corpus}' has only its "
-                                     f"{_ordinal(self.k)} reference: nothing is left to score system "
-                                     f"'{self.name}' ({self.spec}) against", field="system", hint=HINT)
+                                     f"{_ordinal(self.k)} reference: nothing is left to score {self._shown()} "
+                                     "against", field="system", hint="give every segment the same references")
                 digest.update(f"{corpus}\x00{segment.seg_id}\x00{segment.references[self.reference_index]}\x00"
                               .encode("utf-8"))
         self._served = digest.hexdigest()
+
+    def _shown(self) -> str:
+        """How errors name the system: its name, and its spec when the name is another."""
+        return f"system '{self.name}'" + (f" ({self.spec})" if self.name != self.spec else "")
 
     def translate(self, segments: list[Segment], context: TranslationContext | None = None) -> list[str]:
         out = []
@@ -87,7 +93,7 @@ class ReferenceSystem(System):
             references = segment.references
             if len(references) < self.k:
                 raise InputError(f"segment '{segment.seg_id}' of corpus '{segment.corpus}' has no "
-                                 f"{_ordinal(self.k)} reference for system '{self.name}' ({self.spec})",
+                                 f"{_ordinal(self.k)} reference for {self._shown()}",
                                  field="system", hint=HINT)
             out.append(references[self.reference_index])
         return out
