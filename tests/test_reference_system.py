@@ -198,3 +198,39 @@ def test_the_backend_declares_what_it_holds_out():
     assert not system_class("copy").holds_out_reference and not system_class("file:x").holds_out_reference
     assert held_out_of_spec("reference:2") == 1 and held_out_of_spec("file:missing.txt") is None
     assert scored_references(("A", "B", "C"), 1) == ("A", "C") and scored_references(("A", "B"), None) == ("A", "B")
+
+
+# ---- flags and reference-free metrics work as for any system ------------------------------------------
+
+
+def test_flags_and_cometkiwi_score_the_human_system(tmp_path, capsys):
+    """A second reference left in Chinese is flagged ``untranslated``; CometKiwi scores the human's output."""
+    pytest.importorskip("comet")
+    from evals.metrics import get_metric
+    from tests.tiny_comet import build
+
+    def segment(seg_id, source, references):
+        return json.dumps({"corpus": "tiny", "doc_id": "d1", "seg_id": seg_id, "source": source, "src_lang": "zh",
+                           "tgt_lang": "en", "script": "zh-Hans", "references": references}, ensure_ascii=False)
+    rows = [("s1", "今天下雨。", ["It is raining today.", "It rains today."]),
+            ("s2", "我喜欢读书。", ["I like reading.", "我喜欢读书。"]),
+            ("s3", "他明天来。", ["He comes tomorrow.", "He will come tomorrow."])]
+    corpus = tmp_path / "tiny.jsonl"
+    corpus.write_text("\n".join(segment(*row) for row in rows) + "\n", encoding="utf-8")
+    kiwi = f"cometkiwi:{build(tmp_path / 'models')['unified']}"
+    db = tmp_path / "mteval.db"
+    outcome = cli(["run", "--only", "--corpus", corpus, "--system", "reference:2", "--metric", "bleu",
+                   "--metric", kiwi, "--db", db, "--quiet"], capsys)
+    assert outcome.code == 0, outcome.text
+    with open_store(str(db)) as store:
+        hyps = store.translations_df(1)
+        scores = store.scores_df(1, level="segment")
+    flags = dict(zip(hyps.seg_id, hyps["flags"]))
+    assert "untranslated" in flags["s2"] and not flags["s1"] and not flags["s3"]
+    got = scores[scores.metric == kiwi].sort_values("seg_id")
+    metric = get_metric(kiwi)
+    want = metric.segment_scores(metric.segment_stats([r[2][1] for r in rows], None, sources=[r[1] for r in rows]))
+    assert list(got.seg_id) == ["s1", "s2", "s3"]
+    assert list(got.value) == pytest.approx(want, abs=1e-6)
+    bleu = scores[scores.metric == "bleu"]
+    assert len(bleu) == 3 and bleu.signature.iloc[0].startswith("nrefs:1|")
