@@ -30,6 +30,7 @@ from evals.errors import Unavailable
 from evals.memory import release_freed_memory
 from evals.preflight import Plan, prepare, supports
 from evals.scoring.metrics import RunMetrics
+from evals.scoring.references import held_out_reference, scored_segments
 from evals.stats.settings import BOOTSTRAP, BootstrapSettings
 from evals.suite import MetricRef, Suite, SystemRef
 
@@ -211,11 +212,11 @@ class Runner:
             for index, ref in enumerate(suite.systems):
                 system, systems[index] = systems[index], None
                 system_id, hypotheses = self._translate(state, ref, system)
-                name = system.name
+                name, held_out = system.name, held_out_reference(system)
                 del system  # before scoring: a file system holds its whole file
                 release_freed_memory()
                 for metric_ref in suite.metrics:
-                    self._score(state, metric_ref, name, system_id, hypotheses)
+                    self._score(state, metric_ref, name, system_id, hypotheses, held_out)
                 del hypotheses  # one system's hypotheses in memory at a time
                 release_freed_memory()
             for name, message in state.metrics.notices():  # e.g. COMET's truncated-input count
@@ -411,7 +412,13 @@ class Runner:
 
     # --- metrics ---------------------------------------------------------------------------
 
-    def _score(self, state: RunState, ref: MetricRef, system_name: str, system_id, hypotheses) -> None:
+    def _score(self, state: RunState, ref: MetricRef, system_name: str, system_id, hypotheses,
+               held_out: int | None = None) -> None:
+        """Score one system's hypotheses with one metric, corpus by corpus.
+
+        ``held_out``: the reference the system's hypotheses are (``reference:K``), left out of what
+        it is scored against (``evals.scoring.references``).
+        """
         import numpy as np
 
         from evals.executors import MetricJob
@@ -420,6 +427,7 @@ class Runner:
         from evals.scoring.metrics import n_refs_of
 
         for corpus, segments in state.corpora.items():
+            segments = scored_segments(segments, held_out)
             found = hypotheses.get(corpus) or []
             # Positions in the corpus (an int64 array: 8 bytes a segment, not a tuple each).
             usable = np.flatnonzero(np.fromiter((h is not None for h in found), bool, len(found)))
@@ -447,7 +455,7 @@ class Runner:
             if not len(usable):
                 continue
             outcome = self._segment_stats(state, MetricJob(ref.name, options), metric, ref.name, system_name,
-                                          corpus, found, usable)
+                                          corpus, segments, found, usable)
             if outcome is None:
                 return
             stats, keys, seg_details, seg_values = outcome
@@ -460,7 +468,7 @@ class Runner:
             details.update(metric.system_details(stats))  # e.g. COMET: segments with truncated inputs
             self._write_scores(state, system_id, ref.name, corpus, usable, levels, details, seg_details)
             self._write_splits(state, system_id, ref.name, metric, corpus, usable, stats, keys, levels.signature)
-    def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, found, usable):
+    def _segment_stats(self, state: RunState, job, metric, name, system_name, corpus, scored, found, usable):
         """Statistics rows of every usable segment: from the cache, else computed and committed.
 
         Returns ``(stats, keys, segment details, segment scores)`` (scores of
@@ -477,7 +485,7 @@ class Runner:
         from evals.scoring.statistics import cache_entries, cached_statistics
 
         signature = metric.signature()
-        segments = [state.corpora[corpus][i] for i in usable]
+        segments = [scored[i] for i in usable]  # with the references this system is scored against
         texts = statistics_texts(metric, signature, [s.source for s in segments], [found[i] for i in usable],
                                  [s.references for s in segments], [s.doc_id for s in segments])
         keys = texts.keys

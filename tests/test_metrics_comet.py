@@ -126,6 +126,25 @@ def test_cli_run_scores_comet_and_cometkiwi_offline(tiny, tmp_path):
         assert "rev:sha256:" in rows["signature"].iloc[0] and "unbabel-comet:2.2.7" in rows["signature"].iloc[0]
 
 
+def test_cometkiwi_scores_a_human_reference_system(tiny, tmp_path, capsys):
+    """``reference:2`` (issue 17, humans as a system): the reference-free metric scores its output like any system's."""
+    from evals.store import open_store
+    from tests.test_bad_input import cli
+    from tests.test_reference_system import tiny_corpus
+
+    corpus, rows = tiny_corpus(tmp_path)
+    kiwi, db = f"cometkiwi:{tiny['unified']}", tmp_path / "mteval.db"
+    outcome = cli(["run", "--only", "--corpus", corpus, "--system", "reference:2", "--metric", kiwi, "--db", db,
+                   "--quiet"], capsys)
+    assert outcome.code == 0, outcome.text
+    with open_store(str(db)) as store:
+        got = store.scores_df(1, level="segment", metric=kiwi).sort_values("seg_id")
+    metric = get_metric(kiwi)
+    want = metric.segment_scores(metric.segment_stats([r[2][1] for r in rows], None, sources=[r[1] for r in rows]))
+    assert list(got.seg_id) == ["s1", "s2", "s3"]
+    assert list(got.value) == pytest.approx(want, abs=1e-6)
+
+
 
 
 def test_runner_stores_error_spans_notices_and_document_context(tiny, tmp_path):

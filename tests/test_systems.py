@@ -113,7 +113,7 @@ def test_display_name_defaults_to_spec_and_is_overridable():
 def test_available_backends_for_help():
     listed = dict(available_backends())
     assert set(listed) == {"gloss", "copy", "file:PATH", "hf:MODEL_OR_PATH[@REV]", "ct2:PATH",
-                           "llm:MODEL_OR_PATH", "openai:URL#MODEL", "cmd:COMMAND", "xml:FILE#SYSTEM"}
+                           "llm:MODEL_OR_PATH", "openai:URL#MODEL", "cmd:COMMAND", "xml:FILE#SYSTEM", "reference:K"}
     assert all(description for description in listed.values())
 
 

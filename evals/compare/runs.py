@@ -113,6 +113,7 @@ def load_run_system(
     import numpy as np
 
     from evals.scoring import metric_for, n_refs_of, statistics_texts
+    from evals.scoring.references import held_out_of_spec, scored_references
     from evals.scoring.statistics import cached_statistics
 
     if frames is None or frames.run_id != store.resolve_run(run):
@@ -147,6 +148,9 @@ def load_run_system(
         (r.metric, r.corpus): r for r in scores[scores["level"] == "system"].itertuples(index=False)
     }
     options_of = _suite_metric_options(info)
+    # A human reference as a system (``reference:K``) was scored against the other references only;
+    # its records keep every reference (the corpus is the same), its statistics do not.
+    held_out = held_out_of_spec(next(s for s in info["systems"] if s["name"] == name)["spec"])
     built: dict[tuple[str, str, int], "Metric"] = {}
     for (metric_name, corpus), group in segment_rows.groupby(["metric", "corpus"], sort=False):
         if metric_name not in chosen:
@@ -159,14 +163,15 @@ def load_run_system(
         rows_of = [records[int(s)] for s in group["segment_id"]]
         target_lang = _target_lang(store, corpus, frame)
         options = options_of.get(metric_name, {})
-        n_refs = n_refs_of(r.references for r in data[corpus].segments.values())
+        n_refs = n_refs_of(scored_references(r.references, held_out) for r in data[corpus].segments.values())
         if (metric_name, target_lang, n_refs) not in built:
             built[(metric_name, target_lang, n_refs)] = metric_for(metric_name, options, target_lang,
                                                                    n_refs=n_refs)[0]
         metric = built[(metric_name, target_lang, n_refs)]
         # The texts and keys the runner cached the statistics under (document context included).
         texts = statistics_texts(metric, signature, [r.source for r in rows_of], [r.hypothesis for r in rows_of],
-                                 [r.references for r in rows_of], [r.doc_id for r in rows_of])
+                                 [scored_references(r.references, held_out) for r in rows_of],
+                                 [r.doc_id for r in rows_of])
         stats, missing = cached_statistics(store, metric, texts.keys)
         # Pooling cached rows needs only the metric's arithmetic, which the suite's options fix (a
         # run stored on a GPU is still comparable on a CPU); recomputing missing rows needs the very

@@ -194,6 +194,12 @@ class System(ABC):
     model_source: ClassVar[str | None] = None
     #: What ``mteval models fetch`` says about a "local" model: how one is made.
     local_model_note: ClassVar[str] = "a local model, nothing to fetch"
+    #: True when the hypotheses are one of the corpus's own references (``reference:K``, a human
+    #: translator as a system): the runner and comparisons then score it against the *other*
+    #: references only (``evals.scoring.references``), never against itself.
+    holds_out_reference: ClassVar[bool] = False
+    #: With ``holds_out_reference``: which reference (0-based) the hypotheses are.
+    reference_index: int = 0
 
     def __init__(self, spec: str, name: str | None = None) -> None:
         self.spec = spec

@@ -54,6 +54,7 @@ BACKENDS: dict[str, str] = {
     "openai": "evals.systems.openai",
     "cmd": "evals.systems.cmd",
     "xml": "evals.systems.wmtxml",
+    "reference": "evals.systems.reference",
 }
 BACKEND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BACKENDS.values()))
 
