@@ -318,7 +318,16 @@ def run_gate(
 ) -> GateReport:
     """Check ``candidate`` against ``baseline`` under ``policy`` (default: the built-in one)."""
     policy = policy or load_policy()
+    validated_note = None
+    if metrics is None and policy.validated:
+        metrics = list(policy.validated)
+        _require_validated(policy, baseline, candidate)
+        validated_note = (f"gating on the metrics {policy.source} validates against human judgements: "
+                          f"{', '.join(policy.validated)}"
+                          + (f" ({policy.validated_evidence})" if policy.validated_evidence else ""))
     pairs, notes = align(baseline, candidate, corpora=corpora, metrics=metrics, strict=True)
+    if validated_note:
+        notes.insert(0, validated_note)
     pooled_groups = _pooled_groups(pairs) if policy.pooled else {}
     settings = policy.settings(len(pairs) + len(pooled_groups))
     analyses = [analyse(pair, settings) for pair in pairs]
@@ -430,6 +439,17 @@ def _untranslated_checks(baseline: SystemData, candidate: SystemData, corpora: S
 
 
 # ---- resolving names: what the CLI and the pytest plugin call ----------------------------------
+
+
+def _require_validated(policy: Policy, baseline: SystemData, candidate: SystemData) -> None:
+    """Every metric the policy validates is scored on both sides (else the gate would check nothing real)."""
+    for side in (baseline, candidate):
+        present = {name for corpus in side.corpora.values() for name in corpus.metrics}
+        lacking = [name for name in policy.validated if name not in present]
+        if lacking:
+            raise InputError(f"{side.label} has no {', '.join(lacking)} scores, which {policy.source} "
+                             "validates for the gate", path=policy.source, field="validated.metrics",
+                             hint=f"add {', '.join(lacking)} to the suite's metrics, or re-run `mteval meta`")
 
 
 def check(

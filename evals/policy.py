@@ -19,14 +19,15 @@ import yaml
 
 from evals.errors import InputError, did_you_mean
 from evals.inputs import read_text
-from evals.yamlcheck import compose, is_null, line_of, mapping, plain
+from evals.yamlcheck import compose, is_null, line_of, mapping, plain, scalar, sequence
 
 if TYPE_CHECKING:
     from evals.compare import PairedSettings
     from evals.stats.resolution import Resolution
 
 POLICY_KEYS = ("version", "defaults", "metrics", "test", "samples", "margin", "max_samples", "seed", "resampling",
-               "min_documents", "correction", "pooled", "documents", "untranslated", "report")
+               "min_documents", "correction", "pooled", "documents", "untranslated", "report", "validated")
+VALIDATED_KEYS = ("metrics", "evidence")
 METRIC_POLICY_KEYS = ("tolerance", "alpha")
 CORRECTIONS = ("holm", "none")
 POLICY_TESTS = ("bootstrap", "randomization")
@@ -61,6 +62,10 @@ class Policy:
     floors: Mapping[str, float] = field(default_factory=dict)
     forbid_new_untranslated: bool = True
     report_segments: int = 5
+    #: The metrics the team validated against human judgements (``mteval meta --write-policy``): when
+    #: set, the gate checks only these; empty: every metric both sides have.
+    validated: tuple[str, ...] = ()
+    validated_evidence: str | None = None
     source: str = BUILTIN
 
     def for_metric(self, name: str) -> MetricPolicy:
@@ -100,6 +105,8 @@ class Policy:
             "defaults": vars(self.defaults), "metrics": {k: vars(v) for k, v in self.metrics.items()},
             "floors": dict(self.floors), "forbid_new_untranslated": self.forbid_new_untranslated,
             "report_segments": self.report_segments,
+            "validated": {"metrics": list(self.validated), "evidence": self.validated_evidence}
+            if self.validated else None,
         }
 
 
@@ -131,6 +138,12 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
               for name, node in read.mapping(documents.get("floors"), None, "documents.floors").items()}
     untranslated = read.mapping(top.get("untranslated"), ("forbid_new",), "untranslated")
     report = read.mapping(top.get("report"), ("segments",), "report")
+    validated = read.mapping(top.get("validated"), VALIDATED_KEYS, "validated")
+    validated_metrics = read.names(validated.get("metrics"), "validated.metrics")
+    if validated and not validated_metrics:
+        raise read.fail("names no metric", validated.get("metrics") or top.get("validated"), "validated.metrics",
+                        hint="list the metrics the gate checks, e.g. metrics: [chrf, comet]")
+    evidence = validated.get("evidence")
     return Policy(
         defaults=defaults, metrics=metrics,
         test=read.choice(top.get("test"), POLICY_TESTS, "test", "bootstrap"),
@@ -145,6 +158,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         floors=floors,
         forbid_new_untranslated=read.boolean(untranslated.get("forbid_new"), "untranslated.forbid_new", True),
         report_segments=read.integer(report.get("segments"), "report.segments", 5, minimum=0),
+        validated=validated_metrics,
+        validated_evidence=None if is_null(evidence) else scalar(evidence, source, "validated.evidence"),
         source=source,
     )
 
@@ -210,6 +225,18 @@ class _Fields:
             raise self.fail(f"unknown value {value!r}", node, field,
                             did_you_mean(str(value), choices) or f"use one of {', '.join(choices)}")
         return value
+
+    def names(self, node: yaml.Node | None, field: str) -> tuple[str, ...]:
+        """An optional list of distinct names (absent is empty)."""
+        if is_null(node):
+            return ()
+        out: list[str] = []
+        for item in sequence(node, self.source, field):
+            name = scalar(item, self.source, field)
+            if name in out:
+                raise self.fail(f"{name!r} is listed twice", item, field)
+            out.append(name)
+        return tuple(out)
 
     def metric_policy(self, node: yaml.Node | None, field: str, defaults: MetricPolicy) -> MetricPolicy:
         entries = self.mapping(node, METRIC_POLICY_KEYS, field)

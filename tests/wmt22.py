@@ -81,8 +81,12 @@ def write_suite(folder: Path, name: str, corpora: Mapping[str, range], systems: 
     return suite
 
 
-def twelve_systems_run(folder: Path, metrics: Sequence[str] = ("bleu", "chrf")) -> tuple[Path, int]:
-    """A store with one run: the 12 WMT22 systems on the whole test set (reference A); (db, run id)."""
+def twelve_systems_run(folder: Path, metrics: Sequence[str] = ("bleu", "chrf"), *,
+                       human_b: bool = False) -> tuple[Path, int]:
+    """A store with one run: the 12 WMT22 systems on the whole test set (reference A); (db, run id).
+
+    ``human_b``: reference B is a 13th system, ``HUMAN-B``, as in WMT's human evaluation.
+    """
     from evals.runner import Runner
     from evals.store import open_store
     from evals.suite import load_suite
@@ -90,6 +94,8 @@ def twelve_systems_run(folder: Path, metrics: Sequence[str] = ("bleu", "chrf")) 
 
     corpora = write_corpora(folder, 1)
     systems = {name: write_system(folder / f"{name}.jsonl", corpora, hypotheses(name)) for name in SYSTEMS}
+    if human_b:
+        systems["HUMAN-B"] = write_system(folder / "HUMAN-B.jsonl", corpora, lines("ref.B.en"))
     suite = write_suite(folder, "wmt22-12", corpora, systems, metrics)
     db = folder / "mteval.db"
     with open_store(str(db)) as store:
