@@ -130,7 +130,8 @@ def test_migrated_schema_on_postgresql_equals_sqlite(new_pg_database, tmp_path):
     on_sqlite = schema_shape(str(tmp_path / "s.db"))
     assert on_pg == on_sqlite
     assert set(on_pg) == {"runs", "segments", "systems", "translations", "scores", "translation_cache",
-                          "score_cache", "flag_cache", "interval_cache", "schema_migrations", "run_inputs"}
+                          "score_cache", "flag_cache", "interval_cache", "schema_migrations", "run_inputs",
+                          "human_metrics", "human_scores", "human_errors"}
     assert on_pg["scores"]["unique"] == [
         ("uq_scores_run_id_system_id_metric_level_corpus_scope",
          ("run_id", "system_id", "metric", "level", "corpus", "scope"))]
