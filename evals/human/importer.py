@@ -17,7 +17,7 @@ from typing import Any
 
 from evals.errors import InputError
 from evals.human.formats import get_format, read_human
-from evals.human.matching import RunSystem, choose_corpus, match_systems
+from evals.human.matching import RunSystem, choose_corpus, match_systems, segment_finder
 from evals.human.records import HumanFile
 from evals.human.wmt_da import system_file_for
 from evals.inputs import read_bytes
@@ -86,7 +86,7 @@ def import_human(store, path: str | Path, fmt: str, *, name: str | None = None, 
     run_systems = [RunSystem(s["id"], s["name"], s["spec"]) for s in info["systems"]]
     index = store.run_segment_index(run_id)
     corpus = choose_corpus(index, corpus, run_id)
-    seg_index = index[corpus]
+    seg_index = segment_finder(index[corpus], corpus)
     names = {s.system for s in seg_scores} | {s.system for s in human.system_ratings}
     matched, unmatched = match_systems(names, run_systems, mapping or {}, human.aliases)
     summary = ImportSummary(run_id=run_id, name=name or fmt, format=fmt, corpus=corpus,
@@ -116,14 +116,15 @@ def _segment_rows(seg_scores, matched, seg_index, corpus, summary) -> list[dict[
         if system is None:
             summary.unmatched_system_scores += 1
             continue
-        segment_id = seg_index.get(score.seg_id)
+        segment_id = seg_index(score.seg_id)
         if segment_id is None:
             missing.add(score.seg_id)
             summary.unmatched_segment_scores += 1
             continue
         rows.append({"system_id": system.id, "level": "segment", "corpus": corpus, "scope": f"seg:{segment_id}",
                      "segment_id": segment_id, "value": score.value, "n_ratings": score.n,
-                     "details_json": json.dumps({"raters": score.raters}, sort_keys=True, ensure_ascii=False)})
+                     "details_json": json.dumps({"raters": {r: v for r, v in score.raters.items() if r}}, sort_keys=True,
+                                                  ensure_ascii=False)})
     summary.segment_scores = len(rows)
     summary.unmatched_segments = sorted(missing, key=lambda s: (len(s), s))
     return rows
@@ -163,7 +164,7 @@ def _error_rows(store, human: HumanFile, matched, seg_index, run_id: int, summar
     rows, differing = [], set()
     for error in human.errors:
         system = matched.get(error.system)
-        segment_id = seg_index.get(error.seg_id)
+        segment_id = seg_index(error.seg_id)
         if system is None or segment_id is None:
             continue
         text = human.texts.get((error.system, error.seg_id))

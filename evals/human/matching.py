@@ -10,7 +10,8 @@ Systems, rule by rule; the first rule that finds a run system decides, two candi
    (``file:…/generaltest2022.zh-en.hyp.DLUT.en`` → ``DLUT``).
 
 Two human systems matching one run system is an error too. Segments match by ``seg_id`` within one
-corpus of the run (``--corpus``; by default the run's only corpus). What does not match is counted
+corpus of the run (``--corpus``; by default the run's only corpus): the same ``seg_id``, or
+``CORPUS:seg_id`` for a plain-text corpus, whose segments are numbered by line. What does not match is counted
 and listed, never dropped silently.
 """
 
@@ -104,3 +105,14 @@ def choose_corpus(index: Mapping[str, Mapping[str, int]], corpus: str | None, ru
         raise UsageError(f"run {run_id} has {len(names)} corpora; name the one the human scores are on",
                          field="--corpus", hint=f"corpora: {', '.join(names)}")
     return names[0]
+
+
+def segment_finder(seg_index: Mapping[str, int], corpus: str):
+    """seg_id → the corpus's segment id: the same ``seg_id``, or ``CORPUS:seg_id`` (plain-text corpora
+    number their lines that way, so WMT DA's 1-based ``SID`` finds its line); None if neither."""
+
+    def find(seg_id: str) -> int | None:
+        found = seg_index.get(seg_id)
+        return found if found is not None else seg_index.get(f"{corpus}:{seg_id}")
+
+    return find
