@@ -67,7 +67,8 @@ def extract_suite(path: str | Path, out: str | Path, fmt: str = "mqm", options: 
                 raise InputError(f"system {system!r} has no row for segment {seg_id!r}", path=path, field="seg_id")
             hyps.append({"seg_id": seg_id, "hypothesis": human.texts[(system, seg_id)]})
         write_output(out / "systems" / f"{system}.jsonl", _jsonl(hyps), field="--out")
-    mt = [{"spec": f"file:systems/{s}.jsonl", "name": s} for s in systems]
+    # ``file:`` paths are absolute: a suite resolves its corpora against its folder, systems against the cwd.
+    mt = [{"spec": f"file:{(out / 'systems' / f'{s}.jsonl').resolve()}", "name": s} for s in systems]
     refs = [{"spec": f"reference:{k}", "name": ref} for k, ref in enumerate(REFERENCES, 1)]
     write_output(out / "suite.yaml", _suite(name, mt + refs), field="--out")
     write_output(out / "suite-mt.yaml", _suite(f"{name}-mt", mt), field="--out")
@@ -78,7 +79,7 @@ def _consistent(rows, seg_id: str, path: Path) -> dict:
     found = [info for (_, g), info in rows.items() if g == seg_id]
     first = min(found, key=lambda info: info["line"])
     for info in found:
-        for key in ("doc", "source"):
+        for key in ("doc", "source"):  # the source without the <v> marks of source errors
             if info[key] != first[key]:
                 raise InputError(f"segment {seg_id!r}: {key} differs from line {first['line']}", path=path,
                                  line=info["line"], field=key)

@@ -2,7 +2,8 @@
 
 Systems, rule by rule; the first rule that finds a run system decides, two candidates are an error:
 
-1. ``--map HUMAN=RUNSYSTEM`` (repeatable), the run system named exactly;
+1. ``--map HUMAN=RUNSYSTEM`` (repeatable), the run system named exactly; a run system named by
+   ``--map`` is taken by that human name only (the rules below skip it);
 2. the same name (``HUMAN-B`` matches a system named ``HUMAN-B``);
 3. the name without WMT DA's ``.K`` suffix (``JDExploreAcademy.6`` → ``JDExploreAcademy``);
 4. the format's own aliases (MQM: ``ref-A`` ↔ ``ref``, ``ref-B`` ↔ ``refB``);
@@ -61,8 +62,13 @@ def match_systems(human_names: Iterable[str], run_systems: Sequence[RunSystem], 
             raise UsageError(f"--map {human}={target}: the run has no system {target!r}", field="--map",
                              hint=did_you_mean(target, list(by_name)) or f"systems: {', '.join(by_name)}")
     both_ways = {**aliases, **{v: k for k, v in aliases.items()}}
+    reserved = set(explicit.values())  # a system --map names is taken by that name only
+    named = dict(by_name)
+    explicit_rule = lambda h: [named[explicit[h]]] if h in explicit else []  # noqa: E731
+    by_name = {n: s for n, s in by_name.items() if n not in reserved}
+    run_systems = [s for s in run_systems if s.name not in reserved]
     rules = (
-        lambda h: [by_name[explicit[h]]] if h in explicit else [],
+        explicit_rule,
         lambda h: [by_name[h]] if h in by_name else [],
         lambda h: [by_name[da_name(h)]] if da_name(h) != h and da_name(h) in by_name else [],
         lambda h: [by_name[both_ways[h]]] if both_ways.get(h) in by_name else [],

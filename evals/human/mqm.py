@@ -1,7 +1,8 @@
 """Google's MQM annotations (``mqm_*.tsv``): one row per error, segment score from the error weights.
 
 Columns (tab-separated, by header): ``system doc doc_id seg_id rater source target category severity``.
-``target`` marks the error span with ``<v>…</v>``; spans are stored as character offsets into the
+``target`` marks the error span with ``<v>…</v>`` (a source error may mark ``source`` instead:
+such an error is kept without a span, the hypothesis has none); spans are stored as character offsets into the
 target with the marks removed (the hypothesis). A rater's score of a segment is minus the sum of
 its error weights; the segment's score is the mean over its raters (the publishers' method).
 
@@ -36,12 +37,17 @@ OPTION_FAMILIES = ("weight", "severity", "category")
 
 
 def strip_marks(target: str) -> tuple[str, int | None, int | None]:
-    """The target without ``<v>``/``</v>`` and the span's character offsets in it (None, None without one)."""
+    """The target without ``<v>``/``</v>`` and the span's character offsets in it (None, None without one).
+
+    An unclosed ``<v>`` spans to the end of the text.
+    """
     start = target.find("<v>")
     end = target.find("</v>")
     text = target.replace("<v>", "").replace("</v>", "")
-    if start < 0 or end < 0 or end < start:
+    if start < 0 or (0 <= end < start):
         return text, None, None
+    if end < 0:  # an unclosed <v> (the published TED file has one): the span runs to the end
+        return text, start, len(text)
     return text, start, end - len("<v>")
 
 
@@ -117,7 +123,8 @@ def read(path: Path, options: dict[str, str], system_path: Path | None = None) -
         key = (system, seg_id)
         if key not in out.texts:
             out.texts[key] = hypothesis
-            out.extra.setdefault("rows", {})[key] = {"doc": row["doc"], "source": row["source"], "line": line}
+            out.extra.setdefault("rows", {})[key] = {"doc": row["doc"], "source": strip_marks(row["source"])[0],
+                                                     "line": line}
         elif out.texts[key] != hypothesis:
             out.extra.setdefault("conflicts", []).append((key, line))
         total, _ = sums.get((system, seg_id, rater), (0.0, line))
