@@ -317,3 +317,27 @@ def test_bulk_writes_count_what_they_changed_and_keep_column_types(backend, requ
         assert stored[rows[10]["key"]].value == -1.0 and stored[rows[11]["key"]].value == 11 / 3
         first = stored[rows[0]["key"]].created_at
         assert first.replace(tzinfo=None) == now.replace(tzinfo=None)
+
+
+def test_human_judgements_round_trip(store, tmp_path):
+    """``human import`` (a TSV with two raters, then ``--replace``) reads back the same on both backends."""
+    from evals.human.importer import import_human
+
+    run_id, system_id, ids = seeded(store)
+    store.add_translations(run_id, system_id, [(s, f"hyp {s}", None, []) for s in ids])
+    path = tmp_path / "h.tsv"
+    path.write_text("system\tseg_id\tscore\trater\necho\ts0\t10\ta\necho\ts0\t20\tb\necho\ts3\t-1.5\ta\n"
+                    "nobody\ts1\t3\ta\n", encoding="utf-8")
+    summary = import_human(store, path, "tsv", name="people", run=run_id)
+    assert summary.unmatched_systems == ["nobody"] and summary.segment_scores == 2
+    with pytest.raises(InputError, match="already has a human metric 'people'"):
+        import_human(store, path, "tsv", name="people", run=run_id)
+    import_human(store, path, "tsv", name="people", run=run_id, replace=True)
+    seg = store.human_scores(run_id, "people", "segment")
+    assert list(zip(seg["system"], seg["seg_id"], seg["value"], seg["n"])) == [("echo", "s0", 15.0, 2),
+                                                                               ("echo", "s3", -1.5, 1)]
+    assert seg["details"][0] == {"raters": {"a": 10.0, "b": 20.0}}
+    system = store.human_scores(run_id, "people", "system")
+    assert list(system["value"]) == [6.75] and system["seg_id"].isna().all()
+    listed = store.human_metrics(run_id)
+    assert list(listed["name"]) == ["people"] and list(listed["segments"]) == [2] and list(listed["systems"]) == [1]
