@@ -106,7 +106,7 @@ def _span(span: Any, rating: Rating, path: Path, line: int, where: str) -> Error
     if end < start:
         raise InputError(f"end {end} is before start {start}", path=path, line=line, field=f"{where}.end")
     severity = span.get("severity")
-    if severity not in ESA_WEIGHTS:
+    if not isinstance(severity, str) or severity not in ESA_WEIGHTS:
         raise InputError(f"unknown ESA severity {str(severity)[:40]!r} (minor or major)", path=path, line=line,
                          field=f"{where}.severity")
     category = span.get("category", "")
