@@ -325,3 +325,21 @@ def test_mqm_unknown_severity_can_be_mapped(small, capsys):
     with open_store(str(db), readonly=True) as store:
         assert list(store.human_scores("latest", "mqm")["value"]) == [-5.0]
         assert "severity.Critical=Major" in store.human_metrics("latest")["signature"][0]
+
+
+def test_extract_refuses_a_segment_whose_rows_disagree_on_the_hypothesis(tmp_path, capsys):
+    header = "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
+    rows = ["m1\td1\t1\t1\tr1\t源\tThe <v>cat</v> sat\tAccuracy/Mistranslation\tMajor",
+            "m1\td1\t1\t1\tr2\t源\tThe dog sat\tNo-error\tNo-error",
+            "ref\td1\t1\t1\tr1\t源\tThe cat sat.\tNo-error\tNo-error",
+            "refB\td1\t1\t1\tr1\t源\tA cat sat.\tNo-error\tNo-error"]
+    path = _write(tmp_path, "m.tsv", header + "\n".join(rows) + "\n")
+    done = cli(["human", "extract", path, "--out", tmp_path / "out"], capsys)
+    assert done.code == 2 and "m.tsv:3 [target]" in done.err and "differs" in done.err, done.err
+    good = _write(tmp_path, "g.tsv", header + "\n".join([rows[0], rows[2], rows[3]]) + "\n")
+    done = cli(["human", "extract", good, "--out", tmp_path / "out"], capsys)
+    assert done.code == 0, done.err
+    assert json.loads((tmp_path / "out" / "systems" / "m1.jsonl").read_text("utf-8")) == {
+        "seg_id": "1", "hypothesis": "The cat sat"}
+    assert json.loads((tmp_path / "out" / "corpus.jsonl").read_text("utf-8"))["references"] == [
+        "The cat sat.", "A cat sat."]

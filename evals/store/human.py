@@ -68,7 +68,7 @@ class HumanWriter:
                     execute_many(conn, insert(table), [{**row, "human_metric_id": metric_id} for row in part])
             return metric_id
 
-        return run_write(self.engine, work, attempts=1)
+        return run_write(self.engine, work)  # a lost race for the name reruns and finds it taken
 
 
 class HumanQueries:
