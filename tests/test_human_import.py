@@ -204,7 +204,9 @@ def test_mqm_extract_run_and_import(tmp_path, capsys):
     suite = (out / "suite.yaml").read_text("utf-8")
     assert '{spec: "reference:1", name: "ref"}' in suite and '{spec: "reference:2", name: "refB"}' in suite
     db = tmp_path / "m.db"
-    run = cli(["run", out / "suite-mt.yaml", "--db", db, "--quiet"], capsys)
+    mt = out / "suite-mt.yaml"  # the MT systems; BLEU only, to stay fast
+    mt.write_text(mt.read_text("utf-8").replace("metrics: [bleu, chrf]", "metrics: [bleu]"), encoding="utf-8")
+    run = cli(["run", mt, "--db", db, "--quiet"], capsys)
     assert run.code == 0, run.err
     imported = cli(["human", "import", folder / "mqm_ted_zhen.tsv", "--format", "mqm", "--db", db, "--json"], capsys)
     assert imported.code == 0, imported.err
