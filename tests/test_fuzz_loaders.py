@@ -16,8 +16,9 @@ The contract asserted for every input, through ``evals.cli.main`` in-process:
   always for ``check`` (a reader).
 
 Loaders: corpus JSONL, ``file:`` JSONL, ``file:`` plain text, suite YAML,
-baseline JSON, policy YAML. Human-score files have no loader yet (no module
-reads them), so they are not fuzzed here.
+baseline JSON, policy YAML, and the human-score files of ``mteval human import``
+(WMT DA, MQM TSV, TSV, JSONL, ESA JSONL), imported into the good run: a failed
+import leaves the store byte-identical.
 
 Bounded and reproducible: the ``fuzz-loaders`` hypothesis profile
 (``derandomize=True``, ``FUZZ_EXAMPLES`` examples per loader, default 50, no
@@ -418,3 +419,56 @@ def test_fuzz_baseline_json(request, capsys, check_home):
 def test_fuzz_policy_yaml(request, capsys, check_home):
     fuzz_check(request, capsys, check_home, "policy YAML", "fuzz-policy.yaml", yaml_file(tree(POLICY)),
                ["--baseline", "base.json", "--policy", "fuzz-policy.yaml"])
+
+
+# ---- human-score files (``mteval human import``) -------------------------------------------------
+
+HUMAN_TSV = "system\tseg_id\tscore\trater\nmodel\ts1\t71.5\ta\nmodel\ts2\t40\tb\ncopy\ts3\t3\ta\n"
+HUMAN_DA = "SYS SID RAW.SCR Z.SCR N\nmodel.1 s1 71.5 0.3 2\nmodel.1 s2 40 -0.5 1\ncopy.2 s4 3 -1.2 1\n"
+HUMAN_MQM = ("system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
+             "model\td1\t1\ts1\tr1\t今天\tThe <v>weather</v> is good\tAccuracy/Mistranslation\tMajor\n"
+             "model\td1\t1\ts2\tr1\t公园\tThere are many people\tNo-error\tNo-error\n"
+             "copy\td2\t2\ts3\tr2\t他\t<v>他在</v>\tNon-translation\tMajor\n")
+HUMAN_JSONL = [{"system": "model", "seg_id": "s1", "score": 71.5, "rater": "a"},
+               {"system": "copy", "seg_id": "s2", "score": 10}]
+HUMAN_ESA = [{"system": "model", "seg_id": "s1", "score": 71.5, "rater": "a",
+              "errors": [{"start": 0, "end": 3, "severity": "minor", "category": "Fluency"}]},
+             {"system": "copy", "seg_id": "s2", "score": 10, "errors": []}]
+
+
+def fuzz_human(request, capsys, home: Path, loader: str, fmt: str, files) -> None:
+    """``mteval human import FILE --format FMT`` into the good run; a failure leaves the store byte-identical."""
+    counts: Counter = Counter()
+    pristine = store_bytes(home / "pristine.db")
+    target = f"fuzz-human.{fmt}"
+
+    @FUZZ
+    @given(data=files)
+    def one(data: bytes) -> None:
+        db = home / "work.db"
+        for stale in home.glob("work.db*"):
+            stale.unlink()
+        shutil.copyfile(home / "pristine.db", db)
+        (home / target).write_bytes(data)
+        outcome = cli(["human", "import", target, "--format", fmt, "--db", db, "--json"], capsys)
+        assert_contract(outcome, (0, 2))
+        if outcome.code != 0:
+            after = store_bytes(db)
+            assert after == {name.replace("pristine", "work"): b for name, b in pristine.items()}, \
+                f"the store changed after: {outcome.err.strip()}"
+        counts[outcome.code] += 1
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(home)
+        one()
+    report(request, capsys, loader, counts)
+
+
+@pytest.mark.parametrize("fmt, text", [("tsv", HUMAN_TSV), ("wmt-da", HUMAN_DA), ("mqm", HUMAN_MQM)])
+def test_fuzz_human_text(request, capsys, run_home, fmt, text):
+    fuzz_human(request, capsys, run_home, f"human {fmt}", fmt, text_file(text.splitlines()))
+
+
+@pytest.mark.parametrize("fmt, rows", [("jsonl", HUMAN_JSONL), ("esa", HUMAN_ESA)])
+def test_fuzz_human_jsonl(request, capsys, run_home, fmt, rows):
+    fuzz_human(request, capsys, run_home, f"human {fmt}", fmt, jsonl_file([tree(row) for row in rows]))

@@ -130,7 +130,8 @@ def test_migrated_schema_on_postgresql_equals_sqlite(new_pg_database, tmp_path):
     on_sqlite = schema_shape(str(tmp_path / "s.db"))
     assert on_pg == on_sqlite
     assert set(on_pg) == {"runs", "segments", "systems", "translations", "scores", "translation_cache",
-                          "score_cache", "flag_cache", "interval_cache", "schema_migrations", "run_inputs"}
+                          "score_cache", "flag_cache", "interval_cache", "schema_migrations", "run_inputs",
+                          "human_metrics", "human_scores", "human_errors"}
     assert on_pg["scores"]["unique"] == [
         ("uq_scores_run_id_system_id_metric_level_corpus_scope",
          ("run_id", "system_id", "metric", "level", "corpus", "scope"))]
@@ -316,3 +317,27 @@ def test_bulk_writes_count_what_they_changed_and_keep_column_types(backend, requ
         assert stored[rows[10]["key"]].value == -1.0 and stored[rows[11]["key"]].value == 11 / 3
         first = stored[rows[0]["key"]].created_at
         assert first.replace(tzinfo=None) == now.replace(tzinfo=None)
+
+
+def test_human_judgements_round_trip(store, tmp_path):
+    """``human import`` (a TSV with two raters, then ``--replace``) reads back the same on both backends."""
+    from evals.human.importer import import_human
+
+    run_id, system_id, ids = seeded(store)
+    store.add_translations(run_id, system_id, [(s, f"hyp {s}", None, []) for s in ids])
+    path = tmp_path / "h.tsv"
+    path.write_text("system\tseg_id\tscore\trater\necho\ts0\t10\ta\necho\ts0\t20\tb\necho\ts3\t-1.5\ta\n"
+                    "nobody\ts1\t3\ta\n", encoding="utf-8")
+    summary = import_human(store, path, "tsv", name="people", run=run_id)
+    assert summary.unmatched_systems == ["nobody"] and summary.segment_scores == 2
+    with pytest.raises(InputError, match="already has a human metric 'people'"):
+        import_human(store, path, "tsv", name="people", run=run_id)
+    import_human(store, path, "tsv", name="people", run=run_id, replace=True)
+    seg = store.human_scores(run_id, "people", "segment")
+    assert list(zip(seg["system"], seg["seg_id"], seg["value"], seg["n"])) == [("echo", "s0", 15.0, 2),
+                                                                               ("echo", "s3", -1.5, 1)]
+    assert seg["details"][0] == {"raters": {"a": 10.0, "b": 20.0}}
+    system = store.human_scores(run_id, "people", "system")
+    assert list(system["value"]) == [6.75] and system["seg_id"].isna().all()
+    listed = store.human_metrics(run_id)
+    assert list(listed["name"]) == ["people"] and list(listed["segments"]) == [2] and list(listed["systems"]) == [1]

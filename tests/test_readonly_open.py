@@ -48,6 +48,7 @@ READERS = {
     "check": ["check", "--baseline", "base.json", "--run", "1", "--system", "b.txt"],
     "baseline-save": ["baseline", "save", "1:a.txt", "--out", "out/b.json"],
     "dashboard": ["dashboard", "--out", "out/site"],
+    "human-list": ["human", "list", "--run", "1"],
 }
 WRITER = ["score", "ref.txt", "-i", "a.txt", "-m", "bleu", "-q"]
 
@@ -165,8 +166,9 @@ def test_every_command_with_a_store_declares_whether_it_writes():
         if option is not None:
             assert isinstance(option, StoreOption), name  # not a plain --db that opens however it likes
             declared[name] = option.access is WRITES
-    assert {n for n, writes in declared.items() if writes} == {"run", "score", "upgrade"}
-    assert {"runs", "show", "export", "compare", "check", "baseline save", "dashboard", "serve"} <= set(declared)
+    assert {n for n, writes in declared.items() if writes} == {"run", "score", "upgrade", "human import"}
+    assert {"runs", "show", "export", "compare", "check", "baseline save", "dashboard", "serve",
+            "human list"} <= set(declared)
 
 
 # --- what readers refuse, and leave as it was ----------------------------------------------------

@@ -34,7 +34,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from evals.cli import compare, corpus, dashboard, meta, models, run, score
+    from evals.cli import compare, corpus, dashboard, human, meta, models, run, score
 
     cli.add_command(corpus.corpus)
     run.register(cli)
@@ -42,6 +42,7 @@ def _register_commands() -> None:
     compare.register(cli)
     dashboard.register(cli)
     models.register(cli)
+    human.register(cli)
     meta.register(cli)
 
 

@@ -3,10 +3,10 @@
 A command takes ``@store_option(READS)`` or ``@store_option(WRITES)``; its
 ``db`` parameter is then a ``StoreRef`` that opens the store the declared way,
 so no command chooses again where it opens. Readers (``runs``, ``show``,
-``export``, ``compare``, ``check``, ``baseline save``, ``dashboard``, ``serve``)
+``export``, ``compare``, ``check``, ``baseline save``, ``human list``, ``dashboard``, ``serve``)
 open read-only and never create, migrate or change the database (its bytes
 and journal mode stay as they are, read-only storage works); writers
-(``run``, ``score``, ``upgrade``) create it and apply pending migrations.
+(``run``, ``score``, ``human import``, ``upgrade``) create it and apply pending migrations.
 """
 
 from __future__ import annotations

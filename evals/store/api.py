@@ -23,12 +23,13 @@ from evals.store.cache import FlagCache, IntervalCache, ScoreCache, TranslationC
 from evals.store.engine import create_store_engine, resolve_db_url
 from evals.store.health import (check_sqlite_file, read_state, refuse_foreign, refuse_newer, require_readable,
                                  require_tables, require_writable, shown_name, store_error)
+from evals.store.human import HumanQueries, HumanWriter
 from evals.store.migrations import MIGRATIONS, Migration, migrate
 from evals.store.queries import Queries
 from evals.store.writer import Writer
 
 
-class Store(Writer, Queries):
+class Store(Writer, Queries, HumanWriter, HumanQueries):
     """A results database: runs, systems, segments, translations, scores and caches."""
 
     def __init__(self, engine: Engine) -> None:

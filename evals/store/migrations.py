@@ -246,11 +246,63 @@ def _m0004_segment_references_and_origin(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE segments ADD COLUMN {column} TEXT"))
 
 
+def _m0005_human_judgements(conn: Connection) -> None:
+    """Human judgements imported into a run: metrics, scores, error spans. Frozen."""
+    md = MetaData(naming_convention=NAMING_CONVENTION)
+    for name in ("runs", "systems", "segments"):  # the foreign keys' targets, not created
+        Table(name, md, Column("id", Integer, primary_key=True))
+    Table(
+        "human_metrics", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+        Column("name", Text, nullable=False),
+        Column("format", String(16), nullable=False),
+        Column("signature", Text, nullable=False),
+        Column("source_path", Text, nullable=False),
+        Column("source_sha256", String(64), nullable=False),
+        Column("options_json", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("run_id", "name"),
+    )
+    Table(
+        "human_scores", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("human_metric_id", Integer, ForeignKey("human_metrics.id"), nullable=False),
+        Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+        Column("level", String(16), nullable=False),
+        Column("corpus", Text, nullable=False),
+        Column("scope", Text, nullable=False),
+        Column("segment_id", Integer, ForeignKey("segments.id"), nullable=True),
+        Column("value", Double, nullable=False),
+        Column("n_ratings", Integer, nullable=False),
+        Column("details_json", Text, nullable=False),
+        CheckConstraint("level IN ('segment', 'system')", name="level"),
+        UniqueConstraint("human_metric_id", "system_id", "level", "corpus", "scope"),
+    )
+    Table(
+        "human_errors", md,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("human_metric_id", Integer, ForeignKey("human_metrics.id"), nullable=False),
+        Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+        Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+        Column("rater", Text, nullable=False),
+        Column("span_start", Integer, nullable=True),
+        Column("span_end", Integer, nullable=True),
+        Column("category", Text, nullable=False),
+        Column("severity", Text, nullable=False),
+        Column("weight", Double, nullable=False),
+        Index(None, "human_metric_id", "system_id", "segment_id"),
+    )
+    for name in ("human_metrics", "human_scores", "human_errors"):
+        md.tables[name].create(conn, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create schema", _m0001_create_schema),
     Migration(2, "run input keys", _m0002_run_inputs),
     Migration(3, "flag and interval caches", _m0003_flag_and_interval_caches),
     Migration(4, "segment references and origin", _m0004_segment_references_and_origin),
+    Migration(5, "human judgements", _m0005_human_judgements),
 )
 
 

@@ -205,3 +205,57 @@ run_inputs = Table(
     Column("input_key", String(64), nullable=False),
     Index(None, "input_key"),
 )
+
+# Migration 5: human judgements imported into a run (``mteval human import``). A human metric is one
+# imported file under a name; its scores are per (system, segment) or per system, its errors (MQM spans,
+# ESA spans) per rater. ``scope`` plays the part it plays in ``scores`` ('' or 'seg:<segments.id>').
+HUMAN_LEVELS = ("segment", "system")
+
+human_metrics = Table(
+    "human_metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("source_path", Text, nullable=False),
+    Column("source_sha256", String(64), nullable=False),
+    Column("options_json", Text, nullable=False),
+    _timestamp("created_at"),
+    UniqueConstraint("run_id", "name"),
+)
+
+human_scores = Table(
+    "human_scores",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("human_metric_id", Integer, ForeignKey("human_metrics.id"), nullable=False),
+    Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("corpus", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=True),
+    Column("value", Double, nullable=False),
+    Column("n_ratings", Integer, nullable=False),
+    Column("details_json", Text, nullable=False),
+    CheckConstraint(_in("level", HUMAN_LEVELS), name="level"),
+    UniqueConstraint("human_metric_id", "system_id", "level", "corpus", "scope"),
+)
+
+human_errors = Table(
+    "human_errors",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("human_metric_id", Integer, ForeignKey("human_metrics.id"), nullable=False),
+    Column("system_id", Integer, ForeignKey("systems.id"), nullable=False),
+    Column("segment_id", Integer, ForeignKey("segments.id"), nullable=False),
+    Column("rater", Text, nullable=False),
+    # Character offsets into the hypothesis (marks removed); NULL for an error without a span.
+    Column("span_start", Integer, nullable=True),
+    Column("span_end", Integer, nullable=True),
+    Column("category", Text, nullable=False),
+    Column("severity", Text, nullable=False),
+    Column("weight", Double, nullable=False),
+    Index(None, "human_metric_id", "system_id", "segment_id"),
+)
