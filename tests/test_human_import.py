@@ -246,9 +246,6 @@ def small(tmp_path, capsys):
     return tmp_path, db
 
 
-SYSTEM = None  # the file: system's name is its spec, filled per test
-
-
 def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
