@@ -246,9 +246,6 @@ def small(tmp_path, capsys):
     return tmp_path, db
 
 
-SYSTEM = None  # the file: system's name is its spec, filled per test
-
-
 def _write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
@@ -286,6 +283,10 @@ BAD = {
                                ["h.tsv:2 [score]", "not a finite number"]),
     "duplicate rating": ("h.tsv", "system\tseg_id\tscore\trater\ncopy\ts1\t1\tr\ncopy\ts1\t2\tr\n",
                          ["--format", "tsv"], ["h.tsv:3 [score]", "rated twice with different scores"]),
+    "DA duplicate": ("da.csv", "SYS SID RAW.SCR Z.SCR N\ncopy.1 s1 50 0.1 1\ncopy.1 s1 50 0.1 1\ncopy.1 s1 60 0.2 1\n",
+                     ["--format", "wmt-da"], ["da.csv:4 [score]", "rated twice with different scores (0.1 on line 2"]),
+    "DA short row": ("da.csv", "SYS SID RAW.SCR Z.SCR N\ncopy.1 s1 50 0.1\n", ["--format", "wmt-da"],
+                     ["da.csv:2 [N]", "4 columns, the header has 5"]),
     "unknown MQM severity": ("m.tsv", "system\tdoc\tdoc_id\tseg_id\trater\tsource\ttarget\tcategory\tseverity\n"
                              "copy\td1\t1\ts1\tr1\tx\ty\tAccuracy/Mistranslation\tCritical\n", ["--format", "mqm"],
                              ["m.tsv:2 [severity]", "unknown MQM severity 'Critical'"]),

@@ -52,7 +52,7 @@ class ImportSummary:
                f"(from {'the file' if self.system_source == 'file' else 'the mean of segment scores'}), "
                f"{self.errors} error spans"]
         out.append(f"matched systems ({len(self.matched_systems)}): " + ", ".join(
-            h if h == r else f"{h}→{r}" for h, r in sorted(self.matched_systems.items())))
+            h if h == r else f"{h}→{_short(r)}" for h, r in sorted(self.matched_systems.items())))
         if self.unmatched_systems:
             out.append(f"unmatched systems ({len(self.unmatched_systems)}, {self.unmatched_system_scores} scores "
                        f"not stored): {_listed(self.unmatched_systems)}")
@@ -63,6 +63,13 @@ class ImportSummary:
             out.append(f"{self.spans_off_hypothesis} annotated segments differ from the run's hypothesis: "
                        "their error offsets refer to the annotated text")
         return out
+
+
+def _short(name: str) -> str:
+    """``file:/long/path/x.hyp.DLUT.en`` → ``file:…/x.hyp.DLUT.en`` (the summary only; JSON keeps names whole)."""
+    if name.startswith("file:") and "/" in name:
+        return "file:…/" + name.rsplit("/", 1)[1]
+    return name
 
 
 def _listed(names: list[str]) -> str:

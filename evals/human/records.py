@@ -98,9 +98,6 @@ class HumanFile:
                                     {name: r.value for name, r in raters.items()}))
         return out
 
-    def details(self) -> dict[str, Any]:
-        return {"format": self.format, "signature": self.signature}
-
 
 def number(text: str, path: Path, line: int, field_name: str) -> float:
     """A finite number from a file cell, or an ``InputError`` naming file, line and field."""
