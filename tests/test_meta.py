@@ -9,6 +9,7 @@ brute-force pairwise accuracy; nothing in the check goes through mteval's statis
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -53,6 +54,7 @@ def official_z() -> dict[str, float]:
     return {fields[3].rsplit(".", 1)[0]: float(fields[1]) for fields in (r.split() for r in rows)}
 
 
+@functools.cache
 def corpus_scores(metric: str) -> dict[str, float]:
     import sacrebleu
 
@@ -134,10 +136,10 @@ def test_every_metric_is_compared_with_the_best_and_a_gate_set_is_recommended(re
 def test_table_and_markdown(run):
     db, run_id, _ = run
     table = mteval(db, "meta", str(run_id), "--human", HUMAN, "--metric", "bleu", "--metric", "chrf",
-                   "--resamples", "200")
+                   "--resamples", "100")
     assert table.returncode == 0, table.stderr
     assert "sys Pearson" in table.stdout and "bleu" in table.stdout and "gate on:" in table.stdout
-    markdown = mteval(db, "meta", str(run_id), "--human", HUMAN, "--format", "markdown", "--resamples", "200")
+    markdown = mteval(db, "meta", str(run_id), "--human", HUMAN, "--format", "markdown", "--resamples", "100")
     assert markdown.returncode == 0, markdown.stderr
     assert markdown.stdout.startswith("### run ") and "| metric |" in markdown.stdout
     assert "orders" in markdown.stdout  # the discordant pairs
@@ -148,15 +150,16 @@ def test_the_recommendation_becomes_the_gates_metric_set(run, tmp_path):
 
     db, run_id, folder = run
     policy = tmp_path / "policy.yaml"
-    done = mteval(db, "meta", str(run_id), "--human", HUMAN, "--resamples", "200", "--write-policy", str(policy))
+    done = mteval(db, "meta", str(run_id), "--human", HUMAN, "--metric", "bleu", "--metric", "chrf", "--resamples",
+                  "100", "--write-policy", str(policy))
     assert done.returncode == 0, done.stderr
     loaded = load_policy(policy)
-    assert loaded.validated and set(loaded.validated) <= {"bleu", "chrf", "ter"}
+    assert loaded.validated and set(loaded.validated) <= {"bleu", "chrf"}
     assert "wmt22-da" in loaded.validated_evidence
     # Rewriting keeps one validated block and everything else of the file.
     policy.write_text(policy.read_text("utf-8").replace("tolerance: 1.0\n  alpha: 0.05", "tolerance: 2.0\n  alpha: 0.05",
                                                         1), encoding="utf-8")
-    again = mteval(db, "meta", str(run_id), "--human", HUMAN, "--metric", "chrf", "--resamples", "200",
+    again = mteval(db, "meta", str(run_id), "--human", HUMAN, "--metric", "chrf", "--resamples", "100",
                    "--write-policy", str(policy))
     assert again.returncode == 0, again.stderr
     text = policy.read_text("utf-8")

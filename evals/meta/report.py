@@ -258,15 +258,27 @@ def _metric_matrix(data: Sequence["MetricData"], item_index: dict[str, int], sig
 
 
 def _pooled(data: Sequence["MetricData"], rows: list["np.ndarray"], sign: float):
-    """The metric's system scores over drawn items (with repeats), pooled from their statistics rows."""
+    """The metric's system scores over drawn items (with repeats), pooled from their statistics rows.
+
+    Each system's statistics are laid out by item (zero rows where it has none), so a resample's pooled
+    statistics are one product of the items' multiplicities with them.
+    """
     import numpy as np
 
+    n_items = len(rows[0]) if rows else 0
+    by_item = []
+    for d, row in zip(data, rows):
+        stats = np.asarray(d.stats)
+        full = np.zeros((n_items, stats.shape[1]), dtype=stats.dtype)
+        full[row >= 0] = stats[row[row >= 0]]
+        by_item.append(full)
+
     def aggregate(items: "np.ndarray") -> "np.ndarray":
+        weights = np.bincount(items, minlength=n_items)
         out = np.empty(len(data))
-        for k, (d, row) in enumerate(zip(data, rows)):
-            picked = row[items]
-            picked = picked[picked >= 0]
-            out[k] = sign * d.metric.score_from_stats(d.stats[picked]) if len(picked) else np.nan
+        for k, (d, full) in enumerate(zip(data, by_item)):
+            present = weights @ (rows[k] >= 0)
+            out[k] = sign * d.metric.score_from_stats(weights.astype(full.dtype) @ full) if present else np.nan
         return out
 
     return aggregate
