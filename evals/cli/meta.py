@@ -67,10 +67,10 @@ def meta(run_ref, human, metrics, corpus, unit, resamples, seed, alpha, fmt, pol
     table = Table(title=render.heading(report), title_justify="left")
     table_rows = render.rows(report)
     for column in table_rows[0]:
-        table.add_column(column, justify="left" if column == "metric" else "right")
+        table.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
     for row in table_rows:
         table.add_row(*row.values())
-    console = Console(width=max(140, Console().width))
+    console = Console(width=max(180, Console().width))
     console.print(table)
     for line in render.footer(report) + render.discordant_lines(report):
         console.print(line, highlight=False, markup=False)

@@ -14,7 +14,7 @@ TITLES = {
     "kendall": "sys Kendall τ",
     "pairwise_accuracy": "sys pairwise acc.",
     "acc_eq": "seg acc_eq",
-    "item_kendall": "seg τ (by item)",
+    "item_kendall": "seg τ by item",
 }
 
 
@@ -23,7 +23,7 @@ def _cell(value: float, low: float | None, high: float | None) -> str:
         return "–"
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         return f"{value:.3f}"
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+    return f"{value:.3f} [{low:.2f}, {high:.2f}]"
 
 
 def rows(report: "MetaReport") -> list[dict[str, str]]:
@@ -80,10 +80,13 @@ def discordant_lines(report: "MetaReport", limit: int = 10) -> list[str]:
         if system is None or not system.discordant:
             continue
         pairs = sorted(system.discordant, key=lambda p: -abs(p.human_delta))
-        shown = ", ".join(f"{p.better} > {p.worse} (human {p.human_delta:+.3f}, {m.metric} {p.metric_delta:+.3f})"
+        sign = 1.0 if m.higher_is_better else -1.0  # deltas in the metric's own direction
+        shown = ", ".join(f"{p.better} > {p.worse} (human {p.human_delta:+.3f}, {m.metric} {sign * p.metric_delta:+.2f})"
                           for p in pairs[:limit])
         more = f" and {len(pairs) - limit} more" if len(pairs) > limit else ""
-        out.append(f"{m.metric} orders {len(pairs)} pairs against the humans: {shown}{more}")
+        direction = "" if m.higher_is_better else " (lower is better)"
+        out.append(f"{m.metric}{direction} orders {len(pairs)} of {system.n_pairs} system pairs against the humans "
+                   f"(humans' better system first): {shown}{more}")
     return out
 
 

@@ -144,8 +144,7 @@ def meta_report(
     n_resamples = DEFAULT_RESAMPLES if n_resamples is None else n_resamples
     seed = DEFAULT_SEED if seed is None else seed
     level = DEFAULT_LEVEL if level is None else level
-    frames = RunFrames.read(store, run)
-    run_id = frames.run_id
+    run_id = store.resolve_run(run)
     described = store.human_metrics(run_id)
     segment_rows = store.human_scores(run_id, human, "segment")  # unknown names fail here, with the choices
     system_rows = store.human_scores(run_id, human, "system")
@@ -157,6 +156,7 @@ def meta_report(
         raise InputError(f"human metric {human!r} of run {run_id} has no segment scores on {corpus}, and "
                          "agreement intervals need them", field="human")
 
+    frames = RunFrames.read(store, run_id)
     judged = set(segment_rows["system"])
     run_systems = [s["name"] for s in frames.info["systems"]]
     systems = [s for s in run_systems if s in judged]
