@@ -184,3 +184,34 @@ def test_bad_requests_are_one_line(run):
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert needle in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_mqm_ted_run_from_its_own_text_gets_a_full_report(tmp_path):
+    """TED MQM: `human extract` → `mteval run` (13 MT systems and both references) → import → meta."""
+    mqm = REPO.parent / "shared" / "data" / "mqm-ted-zh-en" / "mqm_ted_zhen.tsv"
+    if not mqm.is_file():
+        pytest.skip(f"the shared MQM data is not here ({mqm.parent})")
+    db, out = tmp_path / "mqm.db", tmp_path / "suite"
+    steps = [
+        ["human", "extract", str(mqm), "--format", "mqm", "--out", str(out)],
+        ["run", str(out / "suite.yaml"), "-q"],
+        ["human", "import", str(mqm), "--format", "mqm", "--name", "mqm"],
+    ]
+    for step in steps:
+        done = mteval(db, *step) if step[0] != "human" or step[1] != "extract" else subprocess.run(
+            [sys.executable, "-m", "evals", *step], cwd=REPO, capture_output=True, text=True)
+        assert done.returncode == 0, (step, done.stderr)
+    done = mteval(db, "meta", "latest", "--human", "mqm", "--format", "json", "--resamples", "200",
+                  "--unit", "document")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["systems"]) == 15 and {"ref", "refB"} <= set(report["systems"])
+    assert {m["metric"] for m in report["metrics"]} == {"bleu", "chrf"}
+    for m in report["metrics"]:
+        assert m["resampling"] == "document"
+        for name, statistic in m["statistics"].items():
+            assert statistic["value"] is not None and statistic["low"] is not None, (m["metric"], name)
+        assert m["epsilon"] is not None
+    # The references were scored against one reference, the MT systems against two: said, not hidden.
+    assert any("different signatures" in w for w in report["warnings"])
+    assert report["human"]["format"] == "mqm" and "weights" in report["human"]["signature"].lower()
