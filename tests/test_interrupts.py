@@ -4,7 +4,8 @@ A suite with one ``file:`` system over a synthetic corpus scored with BLEU,
 where writing translations, cache entries and scores is a large share of the
 run, committed in several batches per table (``BATCH``). Each case starts the
 real CLI (``evals.cli.main`` through ``python -m tests.crash_hooks run``, which
-sets the batch size) in its own process group and sends SIGINT to the group, as a terminal's Ctrl-C does:
+sets the batch size) in its own process group and sends SIGINT to the group,
+as a terminal's Ctrl-C does:
 
 * 20 times at a seeded random moment between the run being recorded and the
   end of the run (the window is measured once by an uninterrupted run);
@@ -119,7 +120,8 @@ def start(suite: Path, db: Path, crash: str | None = None, state: Path | None = 
     if crash:
         env |= {"MTEVAL_CRASH": crash, "MTEVAL_CRASH_SIGNAL": "INT", "MTEVAL_CRASH_STATE": str(state)}
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.crash_hooks", "run", str(suite), "--db", str(db), "--quiet", "--format", "csv"],
+        [sys.executable, "-m", "tests.crash_hooks", "run", str(suite), "--db", str(db), "--quiet",
+         "--format", "csv"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 

@@ -235,8 +235,8 @@ def test_cli_on_postgresql_matches_sqlite(new_pg_database, small_suite, tmp_path
                  ["compare", "1:gloss", "1:copy", "--format", "json"]):
         outputs = [json.loads(mteval_here(*args, db=db).stdout) for db in (sqlite_db, pg_db)]
         assert_same_json(outputs[1], outputs[0])
-    checks = [mteval_here("check", "--baseline-run", "1:gloss", "--run", "1", "--system", "copy", "--format", "json",
-                     db=db, check=False) for db in (sqlite_db, pg_db)]
+    checks = [mteval_here("check", "--baseline-run", "1:gloss", "--run", "1", "--system", "copy",
+                          "--format", "json", db=db, check=False) for db in (sqlite_db, pg_db)]
     assert checks[0].returncode == checks[1].returncode in (0, 1)
     assert_same_json(json.loads(checks[1].stdout), json.loads(checks[0].stdout))
     exported = []
