@@ -39,3 +39,16 @@ def fresh_build(tmp_path_factory):
     out = tmp_path_factory.mktemp("corpora")
     report = build_corpora(SEEDS, out)
     return out, report
+
+
+@pytest.fixture(scope="session")
+def wmt22_twelve_systems(tmp_path_factory):
+    """The 12 WMT22 systems' run (``tests/wmt22.py``), built once per session: (db, run id).
+
+    Shared by every module that reads it (``compare``, ``dashboard``), so it is read-only:
+    a test that writes to a store copies the database into its own folder first.
+    """
+    from tests import wmt22
+
+    wmt22.require_wmt22()
+    return wmt22.twelve_systems_run(tmp_path_factory.mktemp("wmt22-twelve-systems"))

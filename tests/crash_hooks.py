@@ -17,6 +17,10 @@ tests do not depend on the runner's or the store's method names:
   (with ``after=OTHER``, only INSERTs after the first one into OTHER count, e.g.
   the ``score_cache`` writes of scoring rather than those of translation flags).
 
+With ``MTEVAL_TEST_BATCH=N`` the run commits translations, segments and statistics every N
+rows instead of every 5,000 (``small_batches``), so a test corpus of a few thousand segments
+commits mid-run, batch after batch, as a big one does, at a fraction of the run time.
+
 (``cmd:N`` is handled by ``tests/crash_mt.py``, the program a ``cmd:`` system runs.)
 Before killing, the hook writes what it hit to ``$MTEVAL_CRASH_STATE`` (JSON),
 so a test can tell its kill from any other death.
@@ -115,6 +119,21 @@ def hook_insert(table: str, nth: int, after: str | None) -> None:
     event.listen(Engine, "after_cursor_execute", after_cursor_execute)
 
 
+def small_batches(size: int) -> None:
+    """Commit every ``size`` rows: the runner's translation and score batches, the store's segment batches."""
+    import evals.runner
+    import evals.store.writer
+
+    evals.runner.TRANSLATION_CACHE_BATCH = size
+    evals.store.writer.SEGMENT_BATCH = size
+    original = evals.runner.Runner.__init__
+
+    def init(self, *args, score_batch: int = size, **options) -> None:
+        original(self, *args, score_batch=score_batch, **options)
+
+    evals.runner.Runner.__init__ = init
+
+
 def install(spec: str) -> None:
     """Install the hook ``spec`` names (see the module docstring); '' installs none."""
     if not spec or spec.startswith("cmd:"):
@@ -132,6 +151,8 @@ def install(spec: str) -> None:
 
 
 def main() -> None:
+    if os.environ.get("MTEVAL_TEST_BATCH"):
+        small_batches(int(os.environ["MTEVAL_TEST_BATCH"]))
     install(os.environ.get("MTEVAL_CRASH", ""))
     from evals.cli import main as mteval
 

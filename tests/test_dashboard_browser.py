@@ -401,13 +401,13 @@ def test_segment_explorer_shows_every_reference_as_text(two_reference_site, watc
 
 
 @pytest.fixture(scope="module")
-def wmt22_site(tmp_path_factory):
+def wmt22_site(tmp_path_factory, wmt22_twelve_systems):
     """A run of the 12 WMT22 zh→en systems (BLEU, chrF) and its site."""
     from tests import wmt22
 
     wmt22.require_wmt22()
     folder = tmp_path_factory.mktemp("wmt22-site")
-    db, run = wmt22.twelve_systems_run(folder)
+    db, run = wmt22_twelve_systems  # the session's run (tests/conftest.py); the dashboard only reads it
     out = folder / "site"
     _mteval("dashboard", "--db", str(db), "--out", str(out))
     return {"url": (out / "index.html").as_uri(), "run": run}

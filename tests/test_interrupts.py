@@ -2,8 +2,10 @@
 
 A suite with one ``file:`` system over a synthetic corpus scored with BLEU,
 where writing translations, cache entries and scores is a large share of the
-run. Each case starts the real CLI (``python -m evals run``) in its own process
-group and sends SIGINT to the group, as a terminal's Ctrl-C does:
+run, committed in several batches per table (``BATCH``). Each case starts the
+real CLI (``evals.cli.main`` through ``python -m tests.crash_hooks run``, which
+sets the batch size) in its own process group and sends SIGINT to the group,
+as a terminal's Ctrl-C does:
 
 * 20 times at a seeded random moment between the run being recorded and the
   end of the run (the window is measured once by an uninterrupted run);
@@ -39,7 +41,11 @@ import pytest
 from evals.cli import main
 from tests.conftest import REPO
 
-SEGMENTS = 6000  # two batches of 5,000 per table: commits happen mid-run as well as at the end
+SEGMENTS = 2000
+# Rows per committed batch (``tests/crash_hooks.py``'s ``MTEVAL_TEST_BATCH``; ``mteval`` commits every
+# 5,000): four batches per table, so commits happen mid-run as well as at the end, as in a big run,
+# and twenty interrupted runs take a fraction of the time.
+BATCH = 500
 RANDOM_CASES = 20
 SEED = 16
 TIMEOUT_S = 120
@@ -110,12 +116,12 @@ def start(suite: Path, db: Path, crash: str | None = None, state: Path | None = 
     """`mteval run` in a new process group (SIGINT goes to the group, as Ctrl-C does)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MTEVAL_CRASH")}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    module = "evals"
+    env["MTEVAL_TEST_BATCH"] = str(BATCH)  # the real CLI (evals.cli.main), committing every BATCH rows
     if crash:
         env |= {"MTEVAL_CRASH": crash, "MTEVAL_CRASH_SIGNAL": "INT", "MTEVAL_CRASH_STATE": str(state)}
-        module = "tests.crash_hooks"
     return subprocess.Popen(
-        [sys.executable, "-m", module, "run", str(suite), "--db", str(db), "--quiet", "--format", "csv"],
+        [sys.executable, "-m", "tests.crash_hooks", "run", str(suite), "--db", str(db), "--quiet",
+         "--format", "csv"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 

@@ -39,6 +39,35 @@ def mteval(*args: str, db: str, check: bool = True) -> subprocess.CompletedProce
     return done
 
 
+def mteval_here(*args: str, db: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``mteval ARGS --db DB`` through the console script's entry point (``evals.cli.main``), in this process.
+
+    The same command line, parsing, error mapping and output as ``mteval``, without paying a
+    new interpreter's imports for each of the end-to-end test's many commands; an exception
+    escaping ``main`` is reported as a traceback on stderr, as the real process would print it.
+    """
+    import contextlib
+    import io
+    import traceback
+
+    from evals.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([*args, "--db", db])
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        except BaseException:  # noqa: BLE001 - anything reaching here would be a traceback
+            err.write(traceback.format_exc())
+            code = 1
+    done = subprocess.CompletedProcess(["mteval", *args, "--db", db], code, out.getvalue(), err.getvalue())
+    if check and done.returncode != 0:
+        raise AssertionError(f"mteval {' '.join(args)} exited {done.returncode}:\n{done.stderr}")
+    return done
+
+
 def plain_url(url: str) -> str:
     """The URL as a user would type it: ``postgresql://`` with no driver named."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -174,7 +203,7 @@ def comparable_translations(store: Store, run) -> pd.DataFrame:
 def test_cli_on_postgresql_matches_sqlite(new_pg_database, small_suite, tmp_path):
     started = time.monotonic()
     sqlite_db, pg_db = str(tmp_path / "mteval.db"), plain_url(new_pg_database())
-    boards = [json.loads(mteval("run", str(small_suite), "-q", "--format", "json", db=db).stdout)
+    boards = [json.loads(mteval_here("run", str(small_suite), "-q", "--format", "json", db=db).stdout)
               for db in (sqlite_db, pg_db)]
     # Leaderboard means are SQL AVG()s; PostgreSQL and SQLite sum in different orders/algorithms,
     # so they may differ in the last bits. The stored rows below must match exactly.
@@ -189,7 +218,7 @@ def test_cli_on_postgresql_matches_sqlite(new_pg_database, small_suite, tmp_path
             assert count(lite, table) == count(pg, table) > 0
 
     # A re-run on the server recomputes nothing and stores the same scores again.
-    mteval("run", str(small_suite), "-q", db=pg_db)
+    mteval_here("run", str(small_suite), "-q", db=pg_db)
     with Store.open(pg_db) as pg:
         stats = pg.get_run(2)["notes"]["stats"]
         assert (stats["translated"], stats["scored"]) == (0, 0)
@@ -200,21 +229,21 @@ def test_cli_on_postgresql_matches_sqlite(new_pg_database, small_suite, tmp_path
                                       comparable_translations(pg, 1).drop(columns=["run_id"], errors="ignore"))
     pd.testing.assert_frame_equal(again, pg_scores, check_exact=True)
 
-    runs = json.loads(mteval("runs", "--format", "json", db=pg_db).stdout)
+    runs = json.loads(mteval_here("runs", "--format", "json", db=pg_db).stdout)
     assert [(r["id"], r["status"], r["translations"]) for r in runs] == [(2, "done", 194), (1, "done", 194)]
     for args in (["show", "1", "--format", "json"], ["show", "1", "--docs", "--format", "json"],
                  ["show", "1", "--worst", "3", "--metric", "chrf", "--format", "json"],
                  ["compare", "1:gloss", "1:copy", "--format", "json"]):
-        outputs = [json.loads(mteval(*args, db=db).stdout) for db in (sqlite_db, pg_db)]
+        outputs = [json.loads(mteval_here(*args, db=db).stdout) for db in (sqlite_db, pg_db)]
         assert_same_json(outputs[1], outputs[0])
-    checks = [mteval("check", "--baseline-run", "1:gloss", "--run", "1", "--system", "copy", "--format", "json",
-                     db=db, check=False) for db in (sqlite_db, pg_db)]
+    checks = [mteval_here("check", "--baseline-run", "1:gloss", "--run", "1", "--system", "copy",
+                          "--format", "json", db=db, check=False) for db in (sqlite_db, pg_db)]
     assert checks[0].returncode == checks[1].returncode in (0, 1)
     assert_same_json(json.loads(checks[1].stdout), json.loads(checks[0].stdout))
     exported = []
     for name, db in (("lite", sqlite_db), ("pg", pg_db)):
         out = tmp_path / f"{name}.jsonl"
-        mteval("export", "1", "--format", "jsonl", "--out", str(out), db=db)
+        mteval_here("export", "1", "--format", "jsonl", "--out", str(out), db=db)
         exported.append(out.read_text(encoding="utf-8"))
     assert exported[0] == exported[1] and exported[0].count("\n") == 2 * 97
     print(f"\nPG end-to-end: {len(pg_scores)} score rows compared, {time.monotonic() - started:.1f}s")

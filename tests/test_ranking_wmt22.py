@@ -13,14 +13,12 @@ import sys
 
 import pytest
 
-from tests import wmt22
 from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    wmt22.require_wmt22()
-    return wmt22.twelve_systems_run(tmp_path_factory.mktemp("ranking-wmt22"))
+def run(wmt22_twelve_systems):
+    return wmt22_twelve_systems  # shared by the session (tests/conftest.py): read-only, compare only reads
 
 
 def _compare(db, *args: str) -> subprocess.CompletedProcess:
