@@ -151,6 +151,20 @@ def test_mqm_site_has_the_humans_chunk_and_reuses_it(mqm_store, tmp_path):
     assert _chunk(copy / "data" / "runs" / "1" / "humans.js") == humans
 
 
+def test_server_answers_the_humans_chunk(mqm_store):
+    from evals.dashboard.server import DashboardApp, NotFound
+    from evals.store import open_store
+
+    with open_store(mqm_store["db"], readonly=True) as store:
+        app = DashboardApp(store)
+        _type, body, is_data = app.get("/data/runs/1/humans.js")
+        assert is_data and body.startswith(b'MTEVAL.receive("data/runs/1/humans.js",')
+        assert json.loads(body[body.index(b",") + 1:body.rindex(b");")])["reports"][0]["human_metric"] == "mqm"
+        assert b'"reports":[]' in app.get("/data/runs/2/humans.js")[1]
+        with pytest.raises(NotFound):
+            app.get("/data/runs/99/humans.js")
+
+
 # ---- in the browser ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
