@@ -211,6 +211,12 @@ def test_metrics_vs_humans_page_for_wmt22(wmt22_site, watched):
         assert scatter.locator("svg.scatter-chart circle.point").count() == 13
         labels = scatter.locator("svg.scatter-chart text.point-label").all_text_contents()
         assert sorted(labels) == sorted(systems)
+        inside = scatter.locator("svg.scatter-chart").evaluate(
+            """svg => { const [x0, y0, w, h] = svg.getAttribute('viewBox').split(' ').map(Number);
+                        return [...svg.querySelectorAll('circle.point')].every(c => {
+                          const x = +c.getAttribute('cx'), y = +c.getAttribute('cy');
+                          return x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h; }); }""")
+        assert inside, f"{metric}: a point is drawn outside the chart"
         row = page.locator(f"table.meta-table tbody tr[data-metric='{metric}']")
         for statistic in ("pearson", "kendall", "pairwise_accuracy", "acc_eq", "item_kendall"):
             cell = row.locator(f"td[data-statistic='{statistic}']")

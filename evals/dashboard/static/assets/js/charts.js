@@ -13,6 +13,8 @@
     const first = Math.floor(lo / step) * step;
     const out = [];
     for (let v = first; v <= hi + step * 0.5; v += step) out.push(Math.round(v / step) * step);
+    // The last tick must reach hi: a point above it would be drawn outside the chart.
+    while (out.length < 100 && out[out.length - 1] < hi) out.push(Math.round((out[out.length - 1] + step) / step) * step);
     return out;
   }
   MT.ticks = ticks;
@@ -156,11 +158,23 @@
       const cy = m.top + (height - m.top - m.bottom) / 2;
       svg.appendChild(s("text", { x: 14, y: cy, class: "axis-label", transform: `rotate(-90 14 ${cy})`, "text-anchor": "middle" }, opts.yLabel));
     }
-    for (const p of points) {
-      const right = X(p.x) > width - m.right - 90; // labels near the right edge go to the left of their point
+    // Labels: right of the point (left near the right edge), nudged down past labels they would overlap.
+    const placed = [];
+    const byHeight = points.slice().sort((a, b) => b.y - a.y || a.x - b.x);
+    for (const p of byHeight) {
+      const right = X(p.x) > width - m.right - 110;
+      const w = 6.2 * p.label.length;
+      const lx0 = right ? X(p.x) - 7 - w : X(p.x) + 7;
+      let ly = Y(p.y) - 5;
+      for (let tries = 0; tries < 12; tries++) {
+        const hit = placed.find((b) => lx0 < b.x1 && lx0 + w > b.x0 && Math.abs(ly - b.y) < 11);
+        if (!hit) break;
+        ly = hit.y + 11;
+      }
+      placed.push({ x0: lx0, x1: lx0 + w, y: ly });
       svg.appendChild(s("g", { class: "point-group", "data-system": p.label },
         s("circle", { cx: X(p.x), cy: Y(p.y), r: 4.5, fill: p.color, class: "point" }, s("title", null, p.title || p.label)),
-        s("text", { x: X(p.x) + (right ? -7 : 7), y: Y(p.y) - 5, "text-anchor": right ? "end" : "start", class: "point-label" }, p.label)));
+        s("text", { x: right ? lx0 + w : lx0, y: ly, "text-anchor": right ? "end" : "start", class: "point-label" }, p.label)));
     }
     return h("figure", { class: "chart-box scatter-box" }, svg);
   };
