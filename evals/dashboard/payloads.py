@@ -607,7 +607,7 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
             "corpora": list(info["corpus_hashes"]),
             "detailed": wanted is None or run_id in wanted,
             "url": run_url(run_id),
-            "human": [str(n) for n in store.human_metrics(run_id)["name"]],
+            **_human_names(store, run_id),
         })
     return {
         "schema": SCHEMA_VERSION,
@@ -619,6 +619,12 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
         "history_columns": ["run", "system", "corpus", "metric", "value", "ci"],
         "history": history,
     }
+
+
+def _human_names(store: "Store", run_id: int) -> dict[str, Any]:
+    """``human``: the run's human metric names (what lists the "Metrics vs humans" page); only when it has some."""
+    names = [str(n) for n in store.human_metrics(run_id)["name"]]
+    return {"human": names} if names else {}
 
 
 def _more_references(references: Any) -> dict[str, Any]:
