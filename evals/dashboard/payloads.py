@@ -10,10 +10,14 @@ opening it stays fast on big runs:
 * ``significance`` — one run's significance matrices (paired tests: the slow
   part, computed only when asked for), built from a ``RunData`` by
   ``evals.dashboard.significance``;
+* ``humans`` — one run's metrics against its imported human metrics
+  (``evals.meta``: bootstrap intervals, the other slow part), built by
+  ``evals.dashboard.humans``, only for runs that have human metrics;
 * ``segments`` — one run's segments (source, references, document, script);
-* ``system`` — one system's hypotheses, flags and segment scores, aligned
-  index-for-index with the segments chunk, loaded only when the segment
-  explorer shows that system.
+* ``system`` — one system's hypotheses, flags and segment scores (and, when
+  the run has human metrics, its human segment scores and annotated error
+  spans), aligned index-for-index with the segments chunk, loaded only when
+  the segment explorer shows that system.
 
 Segment chunks are columns (one array per field), not records: a 10k-segment
 run becomes a few arrays instead of 10k objects, smaller on disk and faster
@@ -29,7 +33,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from evals.dashboard.urls import run_url, segments_url, significance_url, system_url
+from evals.dashboard.urls import humans_url, run_url, segments_url, significance_url, system_url
 from evals.dashboard.values import iso, jsonable, num, split_ci
 from evals.metrics import higher_is_better, metric_order
 
@@ -56,6 +60,7 @@ class RunData:
     def __init__(self, store: "Store", run: int | str) -> None:
         self.store = store
         self.run_id = store.resolve_run(run)
+        self._human_scores: dict[tuple[str, str], "pd.DataFrame"] = {}
 
     # -- raw frames
 
@@ -104,6 +109,33 @@ class RunData:
         return {s["id"]: s["name"] for s in self.info["systems"]}
 
     @cached_property
+    def human_metrics(self) -> "pd.DataFrame":
+        """The run's imported human metrics (``Store.human_metrics``), oldest first."""
+        return self.store.human_metrics(self.run_id)
+
+    @cached_property
+    def human_names(self) -> list[str]:
+        return [str(n) for n in self.human_metrics["name"]]
+
+    def human_scores(self, name: str, level: str) -> "pd.DataFrame":
+        """``Store.human_scores`` of one human metric at ``level``, read once per ``RunData``."""
+        key = (name, level)
+        if key not in self._human_scores:
+            self._human_scores[key] = self.store.human_scores(self.run_id, name, level)
+        return self._human_scores[key]
+
+    def human_corpora(self, name: str) -> list[str]:
+        """The corpora a human metric scored at segment level (what agreement needs), in run order."""
+        covered = set(self.human_scores(name, "segment")["corpus"])
+        return [c for c in self.corpora if c in covered] + sorted(covered - set(self.corpora))
+
+    @cached_property
+    def human_errors(self) -> dict[str, "pd.DataFrame"]:
+        """Each human metric's error spans (``Store.human_errors``); only metrics that have some."""
+        counts = dict(zip(self.human_metrics["name"], self.human_metrics["errors"]))
+        return {name: self.store.human_errors(self.run_id, name) for name in self.human_names if counts[name]}
+
+    @cached_property
     def corpus_scripts(self) -> dict[str, dict[str, int]]:
         table = self.segment_table
         counts: dict[str, dict[str, int]] = {}
@@ -130,7 +162,9 @@ class RunData:
             "documents": self._documents(),
             "scripts": self._script_pairs(),
             "provenance": self._provenance(),
-            "chunks": {"segments": segments_url(self.run_id), "significance": significance_url(self.run_id)},
+            **self._humans(),
+            "chunks": {"segments": segments_url(self.run_id), "significance": significance_url(self.run_id),
+                       **({"humans": humans_url(self.run_id)} if self.human_names else {})},
         }
 
     def segments_payload(self) -> dict[str, Any]:
@@ -198,9 +232,84 @@ class RunData:
             "hyp": hyps,
             "flags": flags,
             "scores": {m: by_metric[m] for m in metric_order(by_metric)},
+            **self._system_humans(system_id, position),
         }
 
+    def _system_humans(self, system_id: int, position: dict[int, int]) -> dict[str, Any]:
+        """``human``: {human metric: segment scores aligned with the segments chunk}; ``errors``: the
+        annotated error spans as columns (``seg`` is the segment's index in the chunk, ``start``/``end``
+        character offsets into the hypothesis or null, labels as indexes into ``error_labels``).
+
+        Both are left out for runs without human metrics, so their chunks stay what they were.
+        """
+        if not self.human_names:
+            return {}
+        human: dict[str, list[float | None]] = {}
+        for name in self.human_names:
+            rows = self.human_scores(name, "segment")
+            rows = rows[rows["system_id"] == system_id]
+            if rows.empty:
+                continue
+            values: list[float | None] = [None] * len(position)
+            for segment_id, value in zip(rows["segment_id"], rows["value"]):
+                i = None if _is_missing(segment_id) else position.get(int(segment_id))
+                if i is not None:
+                    values[i] = num(value)
+            human[name] = values
+        labels: dict[str, list[str]] = {"human": [], "category": [], "severity": [], "rater": []}
+        index: dict[str, dict[str, int]] = {k: {} for k in labels}
+        columns: dict[str, list[Any]] = {k: [] for k in ("seg", "start", "end", "human", "category", "severity",
+                                                         "rater", "weight")}
+
+        def code(kind: str, value: Any) -> int:
+            text = "" if _is_missing(value) else str(value)
+            if text not in index[kind]:
+                index[kind][text] = len(labels[kind])
+                labels[kind].append(text)
+            return index[kind][text]
+
+        system_name = self.system_names[system_id]
+        for name, errors in self.human_errors.items():
+            mine = errors[errors["system"] == system_name]
+            for row in mine.itertuples(index=False):
+                i = position.get(int(row.segment_id))
+                if i is None:
+                    continue
+                spanned = not (_is_missing(row.span_start) or _is_missing(row.span_end))
+                columns["seg"].append(i)
+                columns["start"].append(int(row.span_start) if spanned else None)
+                columns["end"].append(int(row.span_end) if spanned else None)
+                columns["human"].append(code("human", name))
+                columns["category"].append(code("category", row.category))
+                columns["severity"].append(code("severity", row.severity))
+                columns["rater"].append(code("rater", row.rater))
+                columns["weight"].append(num(row.weight))
+        out: dict[str, Any] = {"human": human}
+        if columns["seg"]:
+            out |= {"errors": columns, "error_labels": labels}
+        return out
+
     # -- pieces of the run payload
+
+    def _humans(self) -> dict[str, Any]:
+        """``humans``: the run's human metrics; ``human_leaderboard``: their system-level scores.
+
+        Both only when the run has human metrics (a run without stays what it was).
+        """
+        if not self.human_names:
+            return {}
+        described = []
+        rows = []
+        for about in self.human_metrics.itertuples(index=False):
+            name = str(about.name)
+            described.append({"name": name, "format": about.format, "signature": about.signature,
+                              "segments": int(about.segments), "systems": int(about.systems),
+                              "errors": int(about.errors), "corpora": self.human_corpora(name)})
+            system = self.human_scores(name, "system")
+            for row in system.itertuples(index=False):
+                rows.append({"system": row.system, "corpus": row.corpus, "human": name, "value": num(row.value),
+                             "n": None if _is_missing(row.n) else int(row.n)})
+        return {"humans": described, "human_leaderboard": rows}
 
     def _run_summary(self) -> dict[str, Any]:
         return run_summary(self.info)
@@ -431,7 +540,7 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
     from sqlalchemy import func, select
 
     from evals.store.queries import storable_id
-    from evals.store.schema import runs, scores, translations
+    from evals.store.schema import human_metrics, runs, scores, translations
 
     with store.engine.connect() as conn:
         if not storable_id(conn, run_id):
@@ -443,7 +552,19 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
         n_scores, last_score = conn.execute(select(func.count(), func.max(scores.c.id))
                                             .where(scores.c.run_id == run_id)).one()
         n_translations = conn.execute(select(func.count()).where(translations.c.run_id == run_id)).scalar()
-    return (run_id, run.status, str(run.finished_at), hash(run.notes_json), n_scores, last_score, n_translations)
+        humans = [tuple(str(v) for v in row) for row in conn.execute(
+            select(human_metrics.c.id, human_metrics.c.name, human_metrics.c.created_at)
+            .where(human_metrics.c.run_id == run_id).order_by(human_metrics.c.id))]
+    return (run_id, run.status, str(run.finished_at), _digest(run.notes_json), n_scores, last_score, n_translations,
+            *humans)
+
+
+def _digest(text: str | None) -> str:
+    """A digest stable across processes (``hash()`` of a str is salted per process, so a fingerprint
+    holding it would never match the previous build's)."""
+    import hashlib
+
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:16]
 
 
 def run_summary(info: dict[str, Any]) -> dict[str, Any]:
@@ -486,6 +607,7 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
             "corpora": list(info["corpus_hashes"]),
             "detailed": wanted is None or run_id in wanted,
             "url": run_url(run_id),
+            **_human_names(store, run_id),
         })
     return {
         "schema": SCHEMA_VERSION,
@@ -497,6 +619,12 @@ def index_payload(store: "Store", detailed: Iterable[int] | None = None, mode: s
         "history_columns": ["run", "system", "corpus", "metric", "value", "ci"],
         "history": history,
     }
+
+
+def _human_names(store: "Store", run_id: int) -> dict[str, Any]:
+    """``human``: the run's human metric names (what lists the "Metrics vs humans" page); only when it has some."""
+    names = [str(n) for n in store.human_metrics(run_id)["name"]]
+    return {"human": names} if names else {}
 
 
 def _more_references(references: Any) -> dict[str, Any]:

@@ -22,7 +22,8 @@ up on the next page load. The server is deliberately small and read-only:
 
 Routes: ``/`` (the app), ``/assets/…`` (its files), ``/data/index.js``,
 ``/data/runs/<id>.js``, ``/data/runs/<id>/segments.js``,
-``/data/runs/<id>/significance.js``, ``/data/runs/<id>/system-<system id>.js``.
+``/data/runs/<id>/significance.js``, ``/data/runs/<id>/humans.js``,
+``/data/runs/<id>/system-<system id>.js``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from evals.dashboard.payloads import RunData, index_payload, run_fingerprint
+from evals.dashboard.humans import humans_payload
 from evals.dashboard.significance import significance_payload
 from evals.dashboard.site import static_files
 from evals.dashboard.urls import chunk_script, index_url
@@ -77,6 +79,7 @@ _RUN = re.compile(r"^/data/runs/(\d{1,12})\.js$")
 _SEGMENTS = re.compile(r"^/data/runs/(\d{1,12})/segments\.js$")
 _SYSTEM = re.compile(r"^/data/runs/(\d{1,12})/system-(\d{1,12})\.js$")
 _SIGNIFICANCE = re.compile(r"^/data/runs/(\d{1,12})/significance\.js$")
+_HUMANS = re.compile(r"^/data/runs/(\d{1,12})/humans\.js$")
 
 
 class NotFound(Exception):
@@ -101,7 +104,7 @@ class DashboardApp:
             payload = index_payload(self.store, mode="live")
             return CONTENT_TYPES[".js"], chunk_script(index_url(), payload).encode("utf-8"), True
         for pattern, build in ((_RUN, self._run), (_SEGMENTS, self._segments), (_SYSTEM, self._system),
-                               (_SIGNIFICANCE, self._significance)):
+                               (_SIGNIFICANCE, self._significance), (_HUMANS, self._humans)):
             match = pattern.match(path)
             if match:
                 url = path.lstrip("/")
@@ -120,6 +123,10 @@ class DashboardApp:
     @staticmethod
     def _significance(run: RunData, _match: re.Match) -> Any:
         return significance_payload(run)
+
+    @staticmethod
+    def _humans(run: RunData, _match: re.Match) -> Any:
+        return humans_payload(run)
 
     @staticmethod
     def _system(run: RunData, match: re.Match) -> Any:

@@ -14,7 +14,9 @@ Rebuilding into the same folder is incremental: ``data/manifest.json`` records
 each run's fingerprint (``payloads.run_fingerprint``: status, score and
 translation counts...) and the files written for it, and a run whose
 fingerprint and payload code are unchanged is copied from the previous build
-instead of recomputed (its significance tests are the slow part).
+instead of recomputed (its significance tests and, for runs with human
+metrics, the meta-evaluation's bootstrap are the slow part; a human metric
+imported or replaced changes the fingerprint).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.dashboard import payloads, urls
+from evals.dashboard.humans import humans_payload
 from evals.dashboard.significance import significance_payload
 from evals.errors import InputError
 
@@ -141,6 +144,10 @@ def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], siz
     significance = urls.significance_url(run_id)
     put(significance, urls.chunk_script(significance, significance_payload(run)))
     files = [url, urls.run_url(run_id), significance]
+    if run.human_names:
+        humans = urls.humans_url(run_id)
+        put(humans, urls.chunk_script(humans, humans_payload(run)))
+        files.append(humans)
     for system_id in run.system_names:
         system_url = urls.system_url(run_id, system_id)
         put(system_url, urls.chunk_script(system_url, run.system_payload(system_id)))
@@ -151,12 +158,14 @@ def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], siz
 def _code_version() -> str:
     """Changes whenever the payloads could: the mteval version and the payload code itself."""
     from evals import __version__
-    from evals.dashboard import significance, values
-    from evals.stats import multiple, paired
-    from evals.store import queries
+    from evals.dashboard import humans, significance, values
+    from evals.meta import report
+    from evals.stats import agreement, agreement_bootstrap, multiple, paired
+    from evals.store import human, queries
 
     sha = hashlib.sha256()
-    for module in (payloads, significance, values, urls, paired, multiple, queries):
+    for module in (payloads, significance, humans, values, urls, paired, multiple, queries, human, report, agreement,
+                   agreement_bootstrap):
         sha.update(Path(module.__file__).read_bytes())
     digest = sha.hexdigest()[:16]
     return f"{__version__}+{payloads.SCHEMA_VERSION}+{digest}"

@@ -32,6 +32,10 @@ def significance_url(run_id: int) -> str:
     return f"data/runs/{run_id}/significance.js"
 
 
+def humans_url(run_id: int) -> str:
+    return f"data/runs/{run_id}/humans.js"
+
+
 def chunk_script(url: str, payload: Any) -> str:
     """A data chunk as the JavaScript the app loads with a ``<script>`` tag.
 

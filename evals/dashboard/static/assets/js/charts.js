@@ -1,4 +1,4 @@
-/* Hand-drawn SVG charts: a line chart with confidence bands and a grouped horizontal bar chart. */
+/* Hand-drawn SVG charts: a line chart with confidence bands, a grouped horizontal bar chart and a labelled scatter. */
 "use strict";
 
 (function () {
@@ -13,6 +13,8 @@
     const first = Math.floor(lo / step) * step;
     const out = [];
     for (let v = first; v <= hi + step * 0.5; v += step) out.push(Math.round(v / step) * step);
+    // The last tick must reach hi: a point above it would be drawn outside the chart.
+    while (out.length < 100 && out[out.length - 1] < hi) out.push(Math.round((out[out.length - 1] + step) / step) * step);
     return out;
   }
   MT.ticks = ticks;
@@ -124,5 +126,56 @@
       });
     });
     return h("figure", { class: "chart-box" }, svg, legend(series));
+  };
+
+  /**
+   * MT.scatterChart({points: [{label, x, y, color, title}], xLabel, yLabel, label, width, height})
+   * One labelled point per item (e.g. a system: metric score against human score).
+   */
+  MT.scatterChart = function (opts) {
+    const points = opts.points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y));
+    if (!points.length) return MT.empty("No scores to plot.");
+    const width = opts.width || 520, height = opts.height || 380;
+    const m = { top: 14, right: 24, bottom: 44, left: 64 };
+    const xTicks = ticks(Math.min(...points.map((p) => p.x)), Math.max(...points.map((p) => p.x)), 5);
+    const yTicks = ticks(Math.min(...points.map((p) => p.y)), Math.max(...points.map((p) => p.y)), 5);
+    const [x0, x1] = [xTicks[0], xTicks[xTicks.length - 1]], [y0, y1] = [yTicks[0], yTicks[yTicks.length - 1]];
+    const X = (x) => m.left + ((x - x0) / (x1 - x0 || 1)) * (width - m.left - m.right);
+    const Y = (y) => height - m.bottom - ((y - y0) / (y1 - y0 || 1)) * (height - m.top - m.bottom);
+    const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart scatter-chart", role: "img", "aria-label": opts.label || "scatter plot" });
+    const grid = s("g", { class: "grid" });
+    for (const t of yTicks) {
+      grid.appendChild(s("line", { x1: m.left, x2: width - m.right, y1: Y(t), y2: Y(t) }));
+      grid.appendChild(s("text", { x: m.left - 6, y: Y(t) + 4, "text-anchor": "end", class: "tick" }, String(+t.toFixed(3))));
+    }
+    for (const t of xTicks) {
+      grid.appendChild(s("line", { x1: X(t), x2: X(t), y1: m.top, y2: height - m.bottom }));
+      grid.appendChild(s("text", { x: X(t), y: height - m.bottom + 16, "text-anchor": "middle", class: "tick" }, String(+t.toFixed(2))));
+    }
+    svg.appendChild(grid);
+    if (opts.xLabel) svg.appendChild(s("text", { x: m.left + (width - m.left - m.right) / 2, y: height - 6, "text-anchor": "middle", class: "axis-label" }, opts.xLabel));
+    if (opts.yLabel) {
+      const cy = m.top + (height - m.top - m.bottom) / 2;
+      svg.appendChild(s("text", { x: 14, y: cy, class: "axis-label", transform: `rotate(-90 14 ${cy})`, "text-anchor": "middle" }, opts.yLabel));
+    }
+    // Labels: right of the point (left near the right edge), nudged down past labels they would overlap.
+    const placed = [];
+    const byHeight = points.slice().sort((a, b) => b.y - a.y || a.x - b.x);
+    for (const p of byHeight) {
+      const right = X(p.x) > width - m.right - 110;
+      const w = 6.2 * p.label.length;
+      const lx0 = right ? X(p.x) - 7 - w : X(p.x) + 7;
+      let ly = Y(p.y) - 5;
+      for (let tries = 0; tries < 12; tries++) {
+        const hit = placed.find((b) => lx0 < b.x1 && lx0 + w > b.x0 && Math.abs(ly - b.y) < 11);
+        if (!hit) break;
+        ly = hit.y + 11;
+      }
+      placed.push({ x0: lx0, x1: lx0 + w, y: ly });
+      svg.appendChild(s("g", { class: "point-group", "data-system": p.label },
+        s("circle", { cx: X(p.x), cy: Y(p.y), r: 4.5, fill: p.color, class: "point" }, s("title", null, p.title || p.label)),
+        s("text", { x: right ? lx0 + w : lx0, y: ly, "text-anchor": right ? "end" : "start", class: "point-label" }, p.label)));
+    }
+    return h("figure", { class: "chart-box scatter-box" }, svg);
   };
 })();

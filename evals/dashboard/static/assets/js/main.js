@@ -17,8 +17,11 @@
 
   function buildNav(current, runId) {
     MT.clear(nav);
+    const entry = MT.state.index.runs.find((r) => r.id === runId);
     for (const name of MT.viewOrder) {
       const view = MT.views[name];
+      // A page that needs what only some runs have (human judgements) is listed only for those runs.
+      if (view.available && !view.available(entry) && name !== current) continue;
       nav.appendChild(h("a", { href: MT.link(name, view.needsRun ? { run: runId } : {}), class: name === current ? "active" : null, "aria-current": name === current ? "page" : null, id: "nav-" + name }, view.title));
     }
   }

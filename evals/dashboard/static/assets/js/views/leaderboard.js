@@ -48,6 +48,9 @@
     const metrics = Object.keys(run.metrics);
     const scores = new Map();
     for (const row of run.leaderboard) scores.set([row.system, row.corpus, row.script, row.level, row.metric].join("\u0000"), row);
+    const humans = new Map();
+    for (const row of run.human_leaderboard || []) humans.set([row.system, row.corpus, row.human].join("\u0000"), row);
+    const humanNames = (run.humans || []).map((hm) => hm.name);
     const flags = new Map();
     for (const row of run.flags) flags.set([row.system, row.corpus, row.script].join("\u0000"), row);
 
@@ -64,11 +67,13 @@
           cells[metric] = row || null;
           if (row) any = true;
         }
+        const human = {};
+        for (const name of humanNames) human[name] = humans.get([system.name, corpus.name, name].join("\u0000")) || null;
         if (!flag && !any) continue;
         const n = flag ? flag.segments : null;
         const count = (name) => (flag && flag.flags[name]) || 0;
         rows.push({
-          system: system.name, corpus: corpus.name, script: script || scriptsOf(corpus).join(", "), cells,
+          system: system.name, corpus: corpus.name, script: script || scriptsOf(corpus).join(", "), cells, human,
           segments: n,
           untranslated: n ? count("untranslated") / n : null,
           offTarget: n ? count("off-target") / n : null,
@@ -103,6 +108,23 @@
         cell: (r) => scoreCell(r.cells[metric], best.get(metric + "\u0000" + r.corpus)),
       });
     }
+    // Human judgements (`mteval human import`): each human metric's system score, higher is better.
+    for (const name of humanNames) {
+      const bestHuman = new Map();
+      for (const r of rows) {
+        const v = r.human[name] && r.human[name].value;
+        if (MT.isNum(v) && !(bestHuman.get(r.corpus) >= v)) bestHuman.set(r.corpus, v);
+      }
+      columns.push({
+        key: "h:" + name,
+        label: `${name} (human) ↑`,
+        title: `Sort by the human system score ${name} (higher is better); the same at every level`,
+        numeric: true,
+        dir: -1,
+        value: (r) => (r.human[name] ? r.human[name].value : null),
+        cell: (r) => humanCell(r.human[name], bestHuman.get(r.corpus), name),
+      });
+    }
     columns.push(
       { key: "segments", label: "Segments", numeric: true, value: (r) => r.segments, cell: (r) => MT.int(r.segments) },
       { key: "untranslated", label: "Untranslated", numeric: true, title: "Share of hypotheses flagged untranslated (copies the source)", value: (r) => r.untranslated, cell: (r) => rateCell(r.untranslated) },
@@ -134,6 +156,14 @@
       parts.push(h("span", { class: "ci", title: "number of scores averaged" }, `n=${row.n}`));
     }
     return h("span", { class: "score", title: row.signature || null }, parts);
+  }
+
+  function humanCell(row, best, name) {
+    if (!row || !MT.isNum(row.value)) return h("span", { class: "missing", title: `no ${name} score for this system` }, "–");
+    const isBest = MT.isNum(best) && Math.abs(row.value - best) < 1e-12;
+    return h("span", { class: "score human", title: `${name}: human system score${MT.isNum(row.n) ? ` (n = ${row.n})` : ""}` },
+      h("span", { class: ["value", isBest && "best"] }, MT.fmt(row.value, Math.abs(row.value) < 10 ? 3 : 2)),
+      MT.isNum(row.n) ? h("span", { class: "ci", title: "number of ratings or segments" }, `n=${row.n}`) : null);
   }
 
   function rateCell(v) {

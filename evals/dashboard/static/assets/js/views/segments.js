@@ -342,6 +342,9 @@
           const v = system.scores[m][i];
           return h("span", { class: ["m", m === state.metric && "current"], title: `${m} (segment)` }, `${m} ${MT.fmt(v, 1)}`);
         });
+        for (const [name, values] of Object.entries(system.human || {})) {
+          metricsRow.push(h("span", { class: "m human", title: `${name} (human segment score)`, "data-human": name }, `${name} ${MT.fmt(values[i], 2)}`));
+        }
         let text;
         if (hyp === null || hyp === undefined) text = h("div", { class: "hyp-text missing" }, "(not translated by this system)");
         else {
@@ -349,12 +352,14 @@
           text = h("div", { class: "hyp-text", lang: "en" }, diff.node);
           if (hyp === "") text.appendChild(h("span", { class: "missing" }, "(empty)"));
         }
+        const errors = errorsOf(system, i);
         hyps.appendChild(h("div", { class: "hyp", "data-system": system.name },
           h("div", { class: "hyp-head" },
             h("span", { class: "sys" }, h("span", { class: "swatch", style: { background: MT.color(system.name) } }), system.name),
             h("span", { class: "metrics" }, metricsRow),
             flags.map((f) => h("span", { class: ["flag", "flag-" + f] }, f))),
-          text));
+          text,
+          errors.length ? errorRows(hyp || "", errors) : null));
       }
       return h("article", {
         class: ["seg", this.target === i && "target"], id: "seg-" + i, "data-seg-id": segs.id[i], "data-corpus": corpus,
@@ -368,6 +373,62 @@
         referenceRows(segs, i),
         hyps);
     }
+  }
+
+  // ---- annotated errors (MQM, ESA) ------------------------------------------------------------
+
+  const errorIndex = new WeakMap();
+
+  /** The annotated errors of segment i in one system's chunk: [{start, end, human, category, severity, rater, weight}]. */
+  function errorsOf(system, i) {
+    const cols = system.errors;
+    if (!cols) return [];
+    let bySeg = errorIndex.get(system);
+    if (!bySeg) {
+      bySeg = new Map();
+      const labels = system.error_labels;
+      for (let k = 0; k < cols.seg.length; k++) {
+        const list = bySeg.get(cols.seg[k]) || [];
+        list.push({
+          start: cols.start[k], end: cols.end[k], human: labels.human[cols.human[k]], category: labels.category[cols.category[k]],
+          severity: labels.severity[cols.severity[k]], rater: labels.rater[cols.rater[k]], weight: cols.weight[k],
+        });
+        bySeg.set(cols.seg[k], list);
+      }
+      errorIndex.set(system, bySeg);
+    }
+    return bySeg.get(i) || [];
+  }
+
+  const errorText = (e) => `${e.severity} · ${e.category}${e.rater ? ` (${e.rater}` + (e.human ? `, ${e.human})` : ")") : ""}${MT.isNum(e.weight) ? ` · weight ${e.weight}` : ""}`;
+  const severityClass = (severity) => "sev-" + (String(severity).toLowerCase().replace(/[^a-z0-9]+/g, "-") || "unknown");
+  const SEVERITY_RANK = { critical: 3, major: 2, minor: 1 };
+  const rank = (e) => SEVERITY_RANK[String(e.severity).toLowerCase()] || 0;
+
+  /** The hypothesis with every error span marked (overlapping spans of several raters split into pieces,
+      each titled with every error covering it, styled by the most severe), then the errors without a span. */
+  function errorRows(hyp, errors) {
+    const chars = Array.from(hyp); // offsets count code points, as Python does
+    const spanned = errors.filter((e) => MT.isNum(e.start) && MT.isNum(e.end) && e.end > e.start && e.start < chars.length);
+    const cuts = [...new Set([0, chars.length, ...spanned.flatMap((e) => [e.start, Math.min(e.end, chars.length)])])].sort((a, b) => a - b);
+    const pieces = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const [a, b] = [cuts[k], cuts[k + 1]];
+      const piece = chars.slice(a, b).join("");
+      const covering = spanned.filter((e) => e.start <= a && e.end >= b);
+      if (!covering.length) { pieces.push(piece); continue; }
+      const worst = covering.reduce((x, y) => (rank(y) > rank(x) ? y : x));
+      pieces.push(h("mark", {
+        class: ["err", severityClass(worst.severity)], title: covering.map(errorText).join("\n"),
+        "data-severity": worst.severity, "data-category": worst.category, "data-errors": String(covering.length),
+      }, piece));
+    }
+    const unspanned = errors.filter((e) => !spanned.includes(e));
+    return h("div", { class: "hyp-errors" },
+      h("div", { class: "lbl" }, `Annotated errors (${errors.length})`),
+      spanned.length ? h("div", { class: "hyp-text marked", lang: "en" }, pieces) : null,
+      unspanned.length ? h("ul", { class: "err-list" }, unspanned.map((e) =>
+        h("li", { class: ["err-nospan", severityClass(e.severity)], "data-severity": e.severity, "data-category": e.category }, "no span: ", errorText(e)))) : null);
   }
 
   /** Every reference of segment i: the first (segs.ref) and the others (segs.more_refs, absent when none has any). */
