@@ -65,3 +65,16 @@ def test_samples_are_fitted_to_the_number_of_tests_unless_fixed():
     assert parse_policy("samples: auto\nmax_samples: 5000\n").settings(57).resolution.capped
     assert error_of("pooled: sometimes\n").field == "pooled"
     assert error_of("margin: 0.5\n").field == "margin"
+
+
+def test_validated_metrics_are_a_list_of_distinct_names():
+    policy = parse_policy("validated:\n  metrics: [chrf, bleu]\n  evidence: run 3 vs wmt22-da\n")
+    assert policy.validated == ("chrf", "bleu") and policy.validated_evidence == "run 3 vs wmt22-da"
+    assert load_policy().validated == ()  # the built-in policy gates on every metric
+    for text, needle in (("validated:\n  metrics: []\n", "names no metric"),
+                         ("validated:\n  metrics: [chrf, chrf]\n", "listed twice"),
+                         ("validated:\n  metric: [chrf]\n", "did you mean 'metrics'"),
+                         ("validated: 3\n", "must be a mapping")):
+        with pytest.raises(InputError, match=needle) as caught:
+            parse_policy(text, "p.yaml")
+        assert str(caught.value).startswith("p.yaml:")
