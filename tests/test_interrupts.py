@@ -227,3 +227,61 @@ def test_ctrl_c_waits_for_a_deferred_block_then_arrives():
             done.append("rest of the block")
     assert done == ["rest of the block"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_interrupt_swallowed_by_a_gc_callback_is_delivered_again(capsys):
+    """Ctrl-C landing in a weakref callback (SQLAlchemy runs some on collection) is not lost or printed.
+
+    Python reports an exception raised in such a callback as "Exception ignored in …" with a
+    traceback and drops it; the CLI's hook raises SIGINT again, so the command still stops (exit 130).
+    """
+    import gc
+    import sys
+    import weakref
+
+    from evals.cli import redeliver_interrupts
+
+    class Thing:
+        pass
+
+    def callback(_ref):
+        raise KeyboardInterrupt
+
+    seen = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = redeliver_interrupts(seen.append)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            thing = Thing()
+            ref = weakref.ref(thing, callback)  # noqa: F841 -- the callback runs when thing is freed
+            del thing
+            gc.collect()
+            for _ in range(200):  # the signal comes again a moment later, in ordinary code
+                time.sleep(0.01)
+    finally:
+        sys.unraisablehook = previous
+    assert seen == []
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_sqlalchemys_logged_errors_are_one_line_and_an_interrupt_there_is_silent(capsys, monkeypatch):
+    """The pool logs (with a traceback) a close it could not finish; the CLI prints one line, or none for Ctrl-C."""
+    import logging
+
+    from evals.cli import _library_log_lines
+
+    monkeypatch.setattr(logging.getLogger(), "handlers", [])  # as in `mteval`, where nobody configured logging
+    handler = _library_log_lines()
+    assert handler is not None
+    logger = logging.getLogger("sqlalchemy.pool.impl.QueuePool")
+    try:
+        for error in (KeyboardInterrupt(), OSError("disk I/O error")):
+            try:
+                raise error
+            except BaseException:
+                logger.error("Exception closing connection %r", "<conn>", exc_info=True)
+    finally:
+        logging.getLogger("sqlalchemy").removeHandler(handler)
+    err = capsys.readouterr().err
+    assert err == ("warning: sqlalchemy.pool.impl.QueuePool: Exception closing connection '<conn>' "
+                   "(OSError: disk I/O error)\n")

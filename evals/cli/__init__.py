@@ -9,6 +9,7 @@ Exit codes (documented in ``mteval --help``):
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -61,10 +62,79 @@ def _single_threaded_blas() -> None:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def redeliver_interrupts(fallback):
+    """A ``sys.unraisablehook`` that turns a swallowed Ctrl-C back into a Ctrl-C.
+
+    SIGINT raises ``KeyboardInterrupt`` in whatever Python code runs at that
+    moment; when that is a finaliser or a weakref callback the garbage
+    collector runs (SQLAlchemy has several), Python cannot raise it there: it
+    prints "Exception ignored in …" with a traceback and drops the interrupt,
+    so the command would go on as if nobody had pressed Ctrl-C. This hook
+    sends SIGINT again from a helper thread a moment later, when the main
+    thread is back in ordinary code (were it in a callback again, the same
+    happens once more); anything else goes to ``fallback``. The signal
+    cannot be raised from the hook itself: the main thread would handle it
+    at once, inside the hook, and it would be swallowed again.
+    """
+    import signal
+    import threading
+
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            threading.Timer(REDELIVERY_DELAY_S, signal.raise_signal, (signal.SIGINT,)).start()
+            return
+        fallback(unraisable)
+
+    return hook
+
+
+#: How long after a swallowed Ctrl-C it is sent again (the collector's callbacks take microseconds).
+REDELIVERY_DELAY_S = 0.01
+
+
+class _OneLineHandler(logging.Handler):
+    """SQLAlchemy's own error logs as one ``warning:`` line each, without their tracebacks.
+
+    The pool logs (with a traceback) what it ignores or re-raises while closing
+    or resetting a connection; with no logging configured Python prints that
+    to stderr. A Ctrl-C that lands there is the command's "interrupted", not
+    a warning, so it is not printed at all.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, KeyboardInterrupt):
+            return
+        why = f" ({type(error).__name__}: {error})" if error is not None else ""
+        sys.stderr.write(f"warning: {record.name}: {record.getMessage()}{why}\n")
+
+
+def _library_log_lines() -> logging.Handler | None:
+    """Attach ``_OneLineHandler`` to SQLAlchemy's logger unless the user configured logging."""
+    logger = logging.getLogger("sqlalchemy")
+    if logger.handlers or logging.getLogger().handlers:
+        return None
+    handler = _OneLineHandler(logging.WARNING)
+    logger.addHandler(handler)
+    return handler
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs the CLI and maps errors to exit codes."""
     _single_threaded_blas()
     _register_commands()
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = redeliver_interrupts(previous_hook)
+    handler = _library_log_lines()
+    try:
+        _run(argv)
+    finally:
+        sys.unraisablehook = previous_hook
+        if handler is not None:
+            logging.getLogger("sqlalchemy").removeHandler(handler)
+
+
+def _run(argv: list[str] | None) -> None:
     try:
         code = cli.main(args=argv, prog_name="mteval", standalone_mode=False)
         if isinstance(code, int) and code:  # ctx.exit(n) returns n in non-standalone mode
