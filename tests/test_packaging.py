@@ -41,16 +41,17 @@ def test_wheel_runs_the_default_suite_in_an_empty_directory(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    # Install before the venv can see the shared environment: pip must not find (and replace) its mteval.
+    # Install before the venv can see the shared environment: pip must not find (and replace) its mteval,
+    # nor take the checkout on PYTHONPATH (with its editable install's egg-info) for an installed one.
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MTEVAL_DB")}
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True, text=True)
+                    "-q", str(wheel)], check=True, capture_output=True, text=True, env=env)
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "shared-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MTEVAL_DB")}
     env["HF_HUB_OFFLINE"] = "1"
     where = subprocess.run([str(python), "-c", "import evals; print(evals.__file__)"], cwd=empty, env=env,
                            check=True, capture_output=True, text=True).stdout.strip()
