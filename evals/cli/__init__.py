@@ -81,7 +81,9 @@ def redeliver_interrupts(fallback):
 
     def hook(unraisable) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt):
-            threading.Timer(REDELIVERY_DELAY_S, signal.raise_signal, (signal.SIGINT,)).start()
+            timer = threading.Timer(REDELIVERY_DELAY_S, signal.raise_signal, (signal.SIGINT,))
+            timer.daemon = True  # a command that is already exiting is not held up or signalled
+            timer.start()
             return
         fallback(unraisable)
 
