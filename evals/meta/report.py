@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evals.errors import InputError, UsageError, did_you_mean
+from evals.stats.agreement import json_float
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,7 +61,7 @@ class MetricAgreement:
     def to_json(self) -> dict[str, Any]:
         return {
             "metric": self.metric, "signature": self.signature, "higher_is_better": self.higher_is_better,
-            "system_scores": {k: _json_float(v) for k, v in self.system_scores.items()},
+            "system_scores": {k: json_float(v) for k, v in self.system_scores.items()},
             **self.agreement.to_json(),
         }
 
@@ -108,7 +109,7 @@ class MetaReport:
     def to_json(self) -> dict[str, Any]:
         return {
             "run": self.run_id, "corpus": self.corpus, "human": self.human, "systems": list(self.systems),
-            "human_system_scores": {k: _json_float(v) for k, v in self.human_system_scores.items()},
+            "human_system_scores": {k: json_float(v) for k, v in self.human_system_scores.items()},
             "items": self.n_items, "judged_items": self.n_judged_items, "unit": self.unit,
             "n_resamples": self.n_resamples, "seed": self.seed, "level": self.level, "alpha": self.alpha,
             "statistics": list(self.statistics),
@@ -282,7 +283,3 @@ def _pooled(data: Sequence["MetricData"], rows: list["np.ndarray"], sign: float)
         return out
 
     return aggregate
-
-
-def _json_float(value: float) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
