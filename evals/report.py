@@ -25,6 +25,11 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
     the means of the stored document and segment scores. Plain rows, no
     pandas: this runs at the end of every ``mteval run``.
 
+    System rows also count error spans by severity, one column per span
+    source and severity (``"<source> <severity> spans"``: each xCOMET metric,
+    each imported MQM/ESA human metric; ``Store.error_span_counts``), for the
+    sources that marked any span in the corpus (0 for a system without).
+
     A corpus with scores but no translations of its own (a split such as
     ``wmt22 · origlang=zh``, see ``evals.scoring.splits``) has system rows
     only, after the corpus it splits (splits in name order), and no flag
@@ -32,6 +37,7 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
     """
     board = store.leaderboard(run_id)
     flags = store.flag_summary(run_id)
+    spans = _span_columns(store.error_span_counts(run_id))
     metrics = metric_order({r["metric"] for r in board})
     values = {(r["corpus"], r["system"], r["level"], r["metric"]): r["value"] for r in board}
     scored = {(r["corpus"], r["system"]) for r in board}
@@ -57,8 +63,27 @@ def leaderboard_table(store, run_id: int) -> list[dict]:
                     row["segments"] = n
                     row["untranslated"] = entry["flags"].get("untranslated", 0) / n
                     row["off-target"] = entry["flags"].get("off-target", 0) / n
+                    columns, counts = spans.get(corpus, ([], {}))
+                    row.update((column, counts.get((system, column), 0)) for column in columns)
                 rows.append(row)
     return rows
+
+
+def _span_columns(counts: list[dict]) -> dict[str, tuple[list[str], dict[tuple[str, str], int]]]:
+    """{corpus: (its span columns in order, {(system, column): count})} from ``Store.error_span_counts``."""
+    from evals.store.queries import SPAN_SEVERITIES, severity_order
+
+    out: dict[str, tuple[list[str], dict[tuple[str, str], int]]] = {}
+    for corpus in dict.fromkeys(r["corpus"] for r in counts):
+        mine = [r for r in counts if r["corpus"] == corpus]
+        columns = []
+        for kind, source in dict.fromkeys((r["kind"], r["source"]) for r in mine):
+            found = {r["severity"] for r in mine if r["source"] == source and r["kind"] == kind}
+            severities = sorted(found | (set(SPAN_SEVERITIES) if kind == "metric" else set()), key=severity_order)
+            columns += [f"{source} {severity} spans" for severity in severities]
+        values = {(r["system"], f"{r['source']} {r['severity']} spans"): r["count"] for r in mine}
+        out[corpus] = (columns, values)
+    return out
 
 
 def _split_of(name: str, corpus: str) -> bool:

@@ -489,9 +489,9 @@ class Runner:
         texts = statistics_texts(metric, signature, [s.source for s in segments], [found[i] for i in usable],
                                  [s.references for s in segments], [s.doc_id for s in segments])
         keys = texts.keys
-        stats, missing = cached_statistics(self.store, metric, keys, self.score_batch)
+        seg_details: dict[int, dict] = {}  # cached segments' details (xCOMET spans), then computed ones
+        stats, missing = cached_statistics(self.store, metric, keys, self.score_batch, details=seg_details)
         state.result.stats.scores_cached += len(usable) - len(missing)
-        seg_details: dict[int, dict] = {}
         seg_values: list[float | None] = [None] * len(keys)
         pending: list = []  # computed cache entries not committed yet (at most one batch)
         with self.progress.task(f"{name} · {system_name} · {corpus}", len(missing)) as advance:
@@ -513,7 +513,8 @@ class Runner:
                     stats[batch] = rows
                     for i, value in zip(batch, values):
                         seg_values[i] = value
-                    pending += cache_entries(metric, signature, [keys[i] for i in batch], rows, values)
+                    pending += cache_entries(metric, signature, [keys[i] for i in batch], rows, values,
+                                             [seg_details.get(i) for i in batch])
                     if len(pending) >= self.score_batch:
                         self.store.add_score_batch(pending, [])
                         pending = []

@@ -5,8 +5,8 @@ opening it stays fast on big runs:
 
 * ``index`` — every run (newest first), metric directions and the system-level
   score history across runs; small, loaded first by every page;
-* ``run`` — one run's leaderboard, per-document scores, script robustness and
-  provenance;
+* ``run`` — one run's leaderboard (with error-span counts by system, source and
+  severity), per-document scores, script robustness and provenance;
 * ``significance`` — one run's significance matrices (paired tests: the slow
   part, computed only when asked for), built from a ``RunData`` by
   ``evals.dashboard.significance``;
@@ -15,9 +15,9 @@ opening it stays fast on big runs:
   ``evals.dashboard.humans``, only for runs that have human metrics;
 * ``segments`` — one run's segments (source, references, document, script);
 * ``system`` — one system's hypotheses, flags and segment scores (and, when
-  the run has human metrics, its human segment scores and annotated error
-  spans), aligned index-for-index with the segments chunk, loaded only when
-  the segment explorer shows that system.
+  the run has human metrics, its human segment scores), its error spans
+  (annotated by humans or tagged by xCOMET), aligned index-for-index with the
+  segments chunk, loaded only when the segment explorer shows that system.
 
 Segment chunks are columns (one array per field), not records: a 10k-segment
 run becomes a few arrays instead of 10k objects, smaller on disk and faster
@@ -158,6 +158,7 @@ class RunData:
             ],
             "metrics": metric_directions(self.metrics),
             "leaderboard": self._leaderboard(),
+            "error_counts": self.store.error_span_counts(self.run_id),
             "flags": self._flags(),
             "documents": self._documents(),
             "scripts": self._script_pairs(),
@@ -236,30 +237,32 @@ class RunData:
         }
 
     def _system_humans(self, system_id: int, position: dict[int, int]) -> dict[str, Any]:
-        """``human``: {human metric: segment scores aligned with the segments chunk}; ``errors``: the
-        annotated error spans as columns (``seg`` is the segment's index in the chunk, ``start``/``end``
-        character offsets into the hypothesis or null, labels as indexes into ``error_labels``).
-
-        Both are left out for runs without human metrics, so their chunks stay what they were.
+        """``human``: {human metric: segment scores aligned with the segments chunk} (only for runs with
+        human metrics, so other chunks stay what they were); ``errors``: every error span of the system,
+        from both sources -- annotated (MQM, ESA) and tagged by a metric (xCOMET) -- as columns (``seg``
+        is the segment's index in the chunk, ``start``/``end`` character offsets into the hypothesis or
+        null, ``human`` the span source's name: the human metric's or the metric's; labels as indexes
+        into ``error_labels``; ``kind`` "human" or "metric"; ``confidence`` xCOMET's, null for humans).
         """
-        if not self.human_names:
-            return {}
-        human: dict[str, list[float | None]] = {}
-        for name in self.human_names:
-            rows = self.human_scores(name, "segment")
-            rows = rows[rows["system_id"] == system_id]
-            if rows.empty:
-                continue
-            values: list[float | None] = [None] * len(position)
-            for segment_id, value in zip(rows["segment_id"], rows["value"]):
-                i = None if _is_missing(segment_id) else position.get(int(segment_id))
-                if i is not None:
-                    values[i] = num(value)
-            human[name] = values
-        labels: dict[str, list[str]] = {"human": [], "category": [], "severity": [], "rater": []}
+        out: dict[str, Any] = {}
+        if self.human_names:
+            human: dict[str, list[float | None]] = {}
+            for name in self.human_names:
+                rows = self.human_scores(name, "segment")
+                rows = rows[rows["system_id"] == system_id]
+                if rows.empty:
+                    continue
+                values: list[float | None] = [None] * len(position)
+                for segment_id, value in zip(rows["segment_id"], rows["value"]):
+                    i = None if _is_missing(segment_id) else position.get(int(segment_id))
+                    if i is not None:
+                        values[i] = num(value)
+                human[name] = values
+            out["human"] = human
+        labels: dict[str, list[str]] = {"human": [], "category": [], "severity": [], "rater": [], "kind": []}
         index: dict[str, dict[str, int]] = {k: {} for k in labels}
         columns: dict[str, list[Any]] = {k: [] for k in ("seg", "start", "end", "human", "category", "severity",
-                                                         "rater", "weight")}
+                                                         "rater", "weight", "kind", "confidence")}
 
         def code(kind: str, value: Any) -> int:
             text = "" if _is_missing(value) else str(value)
@@ -268,26 +271,45 @@ class RunData:
                 labels[kind].append(text)
             return index[kind][text]
 
+        def add(i: int, start: Any, end: Any, source: str, kind: str, severity: Any, category: Any = "",
+                rater: Any = "", weight: Any = None, confidence: Any = None) -> None:
+            spanned = not (_is_missing(start) or _is_missing(end))
+            columns["seg"].append(i)
+            columns["start"].append(int(start) if spanned else None)
+            columns["end"].append(int(end) if spanned else None)
+            columns["human"].append(code("human", source))
+            columns["kind"].append(code("kind", kind))
+            columns["category"].append(code("category", category))
+            columns["severity"].append(code("severity", severity))
+            columns["rater"].append(code("rater", rater))
+            columns["weight"].append(None if weight is None else num(weight))
+            columns["confidence"].append(None if confidence is None else num(confidence))
+
         system_name = self.system_names[system_id]
         for name, errors in self.human_errors.items():
             mine = errors[errors["system"] == system_name]
             for row in mine.itertuples(index=False):
                 i = position.get(int(row.segment_id))
-                if i is None:
-                    continue
-                spanned = not (_is_missing(row.span_start) or _is_missing(row.span_end))
-                columns["seg"].append(i)
-                columns["start"].append(int(row.span_start) if spanned else None)
-                columns["end"].append(int(row.span_end) if spanned else None)
-                columns["human"].append(code("human", name))
-                columns["category"].append(code("category", row.category))
-                columns["severity"].append(code("severity", row.severity))
-                columns["rater"].append(code("rater", row.rater))
-                columns["weight"].append(num(row.weight))
-        out: dict[str, Any] = {"human": human}
+                if i is not None:
+                    add(i, row.span_start, row.span_end, name, "human", row.severity, row.category, row.rater,
+                        row.weight)
+        for metric, segment_id, details in self._metric_spans(system_id):
+            i = position.get(segment_id)
+            if i is not None:
+                for span in details:
+                    add(i, span.get("start"), span.get("end"), metric, "metric", span.get("severity"),
+                        confidence=span.get("confidence"))
         if columns["seg"]:
             out |= {"errors": columns, "error_labels": labels}
         return out
+
+    def _metric_spans(self, system_id: int) -> list[tuple[str, int, list[dict[str, Any]]]]:
+        """``(metric, segment id, error spans)`` of one system's segment scores that carry spans (xCOMET)."""
+        frame = self.scores
+        rows = frame[(frame["level"] == "segment") & (frame["system_id"] == system_id)]
+        return [(metric, int(segment_id), details["error_spans"])
+                for metric, segment_id, details in zip(rows["metric"], rows["segment_id"], rows["details"])
+                if details and details.get("error_spans")]
 
     # -- pieces of the run payload
 

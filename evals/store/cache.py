@@ -134,13 +134,23 @@ def _check_key(key: str) -> str:
     return key
 
 
+#: A score-cache entry: ``(key, signature, value, stats)`` or ``(key, signature, value, stats, details)``.
+ScoreEntry = tuple[Any, ...]
+
+
 @dataclass(frozen=True)
 class CachedScore:
-    """A cached metric result: its signature, value and per-segment sufficient statistics."""
+    """A cached metric result: its signature, value, per-segment sufficient statistics and details.
+
+    ``details`` is what the metric said about the segment beyond its score
+    (xCOMET error spans), None when it said nothing or the entry predates
+    migration 6.
+    """
 
     signature: str
     value: float | None
     stats: list[float]
+    details: dict[str, Any] | None = None
 
 
 class TranslationCache:
@@ -172,16 +182,16 @@ class ScoreCache:
         """The cached score for each key that has one."""
         rows = _select_by_key(self._engine, score_cache, keys)
         return {
-            row.key: CachedScore(row.signature, row.value, json.loads(row.stats_json))
+            row.key: CachedScore(row.signature, row.value, json.loads(row.stats_json),
+                                 json.loads(row.details_json) if row.details_json else None)
             for row in rows
         }
 
-    def put_many(
-        self, entries: Iterable[tuple[str, str, float | None, Sequence[float]]]
-    ) -> int:
-        """Store ``(key, signature, value, stats)`` entries; return how many were new.
+    def put_many(self, entries: Iterable[ScoreEntry]) -> int:
+        """Store ``(key, signature, value, stats[, details])`` entries; return how many were new.
 
-        A NaN value means "not computable" and is stored as NULL.
+        A NaN value means "not computable" and is stored as NULL; ``details``
+        (a dict, or None for none) is kept beside the statistics.
         """
         rows = score_cache_rows(entries)
         if not rows:
@@ -248,26 +258,33 @@ def translation_cache_rows(entries: Iterable[tuple[str, str, str]]) -> list[dict
     return list(rows.values())
 
 
-def score_cache_rows(
-    entries: Iterable[tuple[str, str, float | None, Sequence[float]]]
-) -> list[dict[str, Any]]:
-    """``(key, signature, value, stats)`` entries as checked table rows, first entry per key.
+def score_cache_rows(entries: Iterable[ScoreEntry]) -> list[dict[str, Any]]:
+    """``(key, signature, value, stats[, details])`` entries as checked table rows, first entry per key.
 
     Everything is validated here, before any transaction starts, so a bad
     entry never leaves half a batch behind.
     """
     now = utc_now()
     rows: dict[str, dict[str, Any]] = {}
-    for key, signature, value, stats in entries:
+    for entry in entries:
+        key, signature, value, stats = entry[:4]
+        details = entry[4] if len(entry) > 4 else None
         if _check_key(key) in rows:
             continue
+        if details is not None and not isinstance(details, dict):
+            raise TypeError(f"score cache details are a dict or None, got {type(details).__name__}")
         rows[key] = {
             "key": key,
             "signature": signature,
             "value": nullable_float(value),
             "stats_json": stats_json(stats),
             "created_at": now,
+            "details_json": canonical_json(details) if details else None,
         }
+    if not any(row["details_json"] for row in rows.values()):
+        # No details in the batch: leave the column out, so a store not yet at migration 6 takes it too.
+        for row in rows.values():
+            del row["details_json"]
     return list(rows.values())
 
 

@@ -297,12 +297,22 @@ def _m0005_human_judgements(conn: Connection) -> None:
         md.tables[name].create(conn, checkfirst=False)
 
 
+def _m0006_score_cache_details(conn: Connection) -> None:
+    """Score-cache entries keep a segment's details (xCOMET error spans) beside its statistics. Frozen.
+
+    One nullable column: rows cached before it have no details, and a cache hit
+    on such a row gives the score without details, as before.
+    """
+    conn.execute(text("ALTER TABLE score_cache ADD COLUMN details_json TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create schema", _m0001_create_schema),
     Migration(2, "run input keys", _m0002_run_inputs),
     Migration(3, "flag and interval caches", _m0003_flag_and_interval_caches),
     Migration(4, "segment references and origin", _m0004_segment_references_and_origin),
     Migration(5, "human judgements", _m0005_human_judgements),
+    Migration(6, "score cache details", _m0006_score_cache_details),
 )
 
 

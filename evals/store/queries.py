@@ -26,6 +26,8 @@ from sqlalchemy import (
 from evals.errors import InputError, UsageError, did_you_mean
 from evals.store.schema import (
     SCORE_LEVELS,
+    human_errors,
+    human_metrics,
     runs,
     scores,
     segments,
@@ -37,6 +39,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 RunRef = int | str  # a run id, its decimal spelling, or "latest"
+#: Error-span severities in display order (xCOMET's three; MQM/ESA "minor"/"major" among them).
+SPAN_SEVERITIES = ("minor", "major", "critical")
+
+
+def severity_order(severity: str) -> tuple[int, str]:
+    """Sort key of a (lower-case) severity: xCOMET's in their order, then any other by name."""
+    return (SPAN_SEVERITIES.index(severity) if severity in SPAN_SEVERITIES else len(SPAN_SEVERITIES), severity)
 
 
 class Queries:
@@ -269,6 +278,46 @@ class Queries:
              "details": None if row.details_json is None else json.loads(row.details_json)}
             for row in rows
         ]
+
+    def error_span_counts(self, run: RunRef) -> list[dict[str, Any]]:
+        """Error spans per (system, corpus, span source, severity): what the leaderboards count.
+
+        Two sources, one shape: a metric that tags spans (xCOMET: ``error_spans``
+        in its segment score ``details``, ``kind`` "metric") and each imported
+        human metric with annotated errors (MQM, ESA: ``human_errors``, ``kind``
+        "human"; an error without a span counts too, as the annotator marked
+        it). ``severity`` is lower-cased so "Major" and "major" are one column.
+        Rows are in system order, then corpus, source and severity.
+        """
+        counts: dict[tuple[int, str, str, str, str, str], int] = {}
+        with self.engine.connect() as conn:
+            run_id = _resolve_run(conn, run)
+            spanned = (
+                select(scores.c.system_id, systems.c.name, scores.c.corpus, scores.c.metric, scores.c.details_json)
+                .join(systems, systems.c.id == scores.c.system_id)
+                .where(scores.c.run_id == run_id, scores.c.level == "segment",
+                       scores.c.details_json.like('%"error_spans"%'))
+            )
+            for system_id, system, corpus, metric, details_json in conn.execute(spanned):
+                for span in json.loads(details_json).get("error_spans") or ():
+                    key = (system_id, system, corpus, "metric", metric, str(span.get("severity", "")).lower())
+                    counts[key] = counts.get(key, 0) + 1
+            annotated = (
+                select(human_errors.c.system_id, systems.c.name, segments.c.corpus, human_metrics.c.name,
+                       human_errors.c.severity, func.count().label("n"))
+                .join(human_metrics, human_metrics.c.id == human_errors.c.human_metric_id)
+                .join(systems, systems.c.id == human_errors.c.system_id)
+                .join(segments, segments.c.id == human_errors.c.segment_id)
+                .where(human_metrics.c.run_id == run_id)
+                .group_by(human_errors.c.system_id, systems.c.name, segments.c.corpus, human_metrics.c.name,
+                          human_errors.c.severity)
+            )
+            for system_id, system, corpus, name, severity, n in conn.execute(annotated):
+                key = (system_id, system, corpus, "human", name, str(severity).lower())
+                counts[key] = counts.get(key, 0) + int(n)
+        return [{"system": system, "corpus": corpus, "kind": kind, "source": source, "severity": severity,
+                 "count": n}
+                for (_, system, corpus, kind, source, severity), n in sorted(counts.items())]
 
     def flag_summary(self, run: RunRef) -> list[dict[str, Any]]:
         """Per (system, corpus): segments translated and how many carry each flag."""

@@ -169,6 +169,8 @@ score_cache = Table(
     Column("value", Double, nullable=True),
     Column("stats_json", Text, nullable=False),
     _timestamp("created_at"),
+    # A segment's details (xCOMET error spans) as canonical JSON; NULL: none, or cached before migration 6.
+    Column("details_json", Text, nullable=True),
 )
 
 # Translation flags (untranslated, off-target, ...) of a (flag rules, source, hypothesis, languages) key,

@@ -34,6 +34,7 @@ from evals.store.cache import (
     canonical_json,
     nullable_float,
     put_cache_rows,
+    ScoreEntry,
     score_cache_rows,
     translation_cache_rows,
 )
@@ -337,7 +338,7 @@ class Writer:
 
     def add_score_batch(
         self,
-        cache_entries: Iterable[tuple[str, str, float | None, Sequence[float]]],
+        cache_entries: Iterable[ScoreEntry],
         score_rows: Iterable[dict[str, Any]],
     ) -> BatchWrite:
         """Score-cache entries and score rows of one scoring step, in ONE transaction.
