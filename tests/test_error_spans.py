@@ -152,4 +152,8 @@ def test_mqm_counts_equal_the_stored_errors(mqm_store):  # noqa: F811
     expected = Counter(zip(errors["system"], errors["corpus"], errors["severity"].str.lower()))
     assert {(r["system"], r["corpus"], r["severity"]): r["count"] for r in rows} == dict(expected)
     assert {(r["kind"], r["source"]) for r in rows} == {("human", "mqm")}
-    assert sum(expected.values()) > 1000
+    assert sum(expected.values()) > 500
+    shown = json.loads(_mteval("show", "1", "--db", mqm_store["db"], "--format", "json").stdout)
+    for row in (r for r in shown if r["level"] == "system"):
+        assert row["mqm major spans"] == expected[(row["system"], row["corpus"], "major")]
+        assert row["mqm minor spans"] == expected[(row["system"], row["corpus"], "minor")]
