@@ -1,4 +1,4 @@
-/* Leaderboard: systems × metrics of one run, with confidence intervals and flag rates. */
+/* Leaderboard: systems × metrics of one run, with confidence intervals, flag rates and error-span counts. */
 "use strict";
 
 (function () {
@@ -53,6 +53,16 @@
     const humanNames = (run.humans || []).map((hm) => hm.name);
     const flags = new Map();
     for (const row of run.flags) flags.set([row.system, row.corpus, row.script].join("\u0000"), row);
+    // Error spans (xCOMET's, MQM/ESA's) per (system, corpus, source): {severity: count}.
+    const spanSources = [];
+    const spanCounts = new Map();
+    for (const row of run.error_counts || []) {
+      if (!spanSources.some((s) => s.source === row.source && s.kind === row.kind)) spanSources.push({ source: row.source, kind: row.kind });
+      const key = [row.system, row.corpus, row.kind, row.source].join("\u0000");
+      const counts = spanCounts.get(key) || {};
+      counts[row.severity] = (counts[row.severity] || 0) + row.count;
+      spanCounts.set(key, counts);
+    }
 
     const rows = [];
     for (const corpus of corpora) {
@@ -70,10 +80,12 @@
         const human = {};
         for (const name of humanNames) human[name] = humans.get([system.name, corpus.name, name].join("\u0000")) || null;
         if (!flag && !any) continue;
+        const spans = {};
+        for (const { source, kind } of spanSources) spans[kind + ":" + source] = spanCounts.get([system.name, corpus.name, kind, source].join("\u0000")) || null;
         const n = flag ? flag.segments : null;
         const count = (name) => (flag && flag.flags[name]) || 0;
         rows.push({
-          system: system.name, corpus: corpus.name, script: script || scriptsOf(corpus).join(", "), cells, human,
+          system: system.name, corpus: corpus.name, script: script || scriptsOf(corpus).join(", "), cells, human, spans,
           segments: n,
           untranslated: n ? count("untranslated") / n : null,
           offTarget: n ? count("off-target") / n : null,
@@ -125,6 +137,20 @@
         cell: (r) => humanCell(r.human[name], bestHuman.get(r.corpus), name),
       });
     }
+    // Error spans by severity, one column per source (each xCOMET metric, each human metric with errors).
+    for (const { source, kind } of spanSources) {
+      const id = kind + ":" + source;
+      const severities = severityOrder([...new Set((run.error_counts || []).filter((r) => r.source === source && r.kind === kind).map((r) => r.severity))], kind);
+      columns.push({
+        key: "e:" + id,
+        label: `${source} error spans`,
+        title: `Error spans ${kind === "metric" ? "tagged by the metric" : "annotated by humans"} ${source}, by severity (sorts by the total, fewer first); counted over the whole corpus`,
+        numeric: true,
+        dir: 1,
+        value: (r) => (r.spans[id] ? Object.values(r.spans[id]).reduce((a, b) => a + b, 0) : null),
+        cell: (r) => spanCell(r.spans[id], severities, source),
+      });
+    }
     columns.push(
       { key: "segments", label: "Segments", numeric: true, value: (r) => r.segments, cell: (r) => MT.int(r.segments) },
       { key: "untranslated", label: "Untranslated", numeric: true, title: "Share of hypotheses flagged untranslated (copies the source)", value: (r) => r.untranslated, cell: (r) => rateCell(r.untranslated) },
@@ -164,6 +190,24 @@
     return h("span", { class: "score human", title: `${name}: human system score${MT.isNum(row.n) ? ` (n = ${row.n})` : ""}` },
       h("span", { class: ["value", isBest && "best"] }, MT.fmt(row.value, Math.abs(row.value) < 10 ? 3 : 2)),
       MT.isNum(row.n) ? h("span", { class: "ci", title: "number of ratings or segments" }, `n=${row.n}`) : null);
+  }
+
+  const SEVERITIES = ["minor", "major", "critical"];
+
+  /** Severities in display order: xCOMET's three always for a metric, then any other by name. */
+  function severityOrder(found, kind) {
+    const all = [...new Set([...(kind === "metric" ? SEVERITIES : []), ...found])];
+    const rank = (s) => (SEVERITIES.includes(s) ? SEVERITIES.indexOf(s) : SEVERITIES.length);
+    return all.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  function spanCell(counts, severities, source) {
+    if (!counts) return h("span", { class: "missing", title: `no ${source} error spans for this system` }, "–");
+    return h("span", { class: "span-counts", "data-source": source },
+      severities.map((severity) => h("span", {
+        class: ["span-count", "sev-" + severity.replace(/[^a-z0-9]+/g, "-")], "data-severity": severity,
+        title: `${counts[severity] || 0} ${severity} error spans (${source})`,
+      }, `${counts[severity] || 0} ${severity}`)));
   }
 
   function rateCell(v) {

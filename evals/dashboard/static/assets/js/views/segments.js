@@ -353,13 +353,14 @@
           if (hyp === "") text.appendChild(h("span", { class: "missing" }, "(empty)"));
         }
         const errors = errorsOf(system, i);
+        const sources = [...new Set(errors.map((e) => e.human))];
         hyps.appendChild(h("div", { class: "hyp", "data-system": system.name },
           h("div", { class: "hyp-head" },
             h("span", { class: "sys" }, h("span", { class: "swatch", style: { background: MT.color(system.name) } }), system.name),
             h("span", { class: "metrics" }, metricsRow),
             flags.map((f) => h("span", { class: ["flag", "flag-" + f] }, f))),
           text,
-          errors.length ? errorRows(hyp || "", errors) : null));
+          sources.map((source) => errorRows(hyp || "", errors.filter((e) => e.human === source)))));
       }
       return h("article", {
         class: ["seg", this.target === i && "target"], id: "seg-" + i, "data-seg-id": segs.id[i], "data-corpus": corpus,
@@ -375,11 +376,12 @@
     }
   }
 
-  // ---- annotated errors (MQM, ESA) ------------------------------------------------------------
+  // ---- error spans: annotated (MQM, ESA) and tagged by a metric (xCOMET), one renderer ------------
 
   const errorIndex = new WeakMap();
 
-  /** The annotated errors of segment i in one system's chunk: [{start, end, human, category, severity, rater, weight}]. */
+  /** The error spans of segment i in one system's chunk: [{start, end, human, kind, category, severity, rater,
+      weight, confidence}]; `human` names the span's source (the human metric, or the metric for xCOMET). */
   function errorsOf(system, i) {
     const cols = system.errors;
     if (!cols) return [];
@@ -392,6 +394,7 @@
         list.push({
           start: cols.start[k], end: cols.end[k], human: labels.human[cols.human[k]], category: labels.category[cols.category[k]],
           severity: labels.severity[cols.severity[k]], rater: labels.rater[cols.rater[k]], weight: cols.weight[k],
+          kind: cols.kind ? labels.kind[cols.kind[k]] : "human", confidence: cols.confidence ? cols.confidence[k] : null,
         });
         bySeg.set(cols.seg[k], list);
       }
@@ -400,14 +403,17 @@
     return bySeg.get(i) || [];
   }
 
-  const errorText = (e) => `${e.severity} · ${e.category}${e.rater ? ` (${e.rater}` + (e.human ? `, ${e.human})` : ")") : ""}${MT.isNum(e.weight) ? ` · weight ${e.weight}` : ""}`;
+  const errorText = (e) => e.kind === "metric"
+    ? `${e.severity} · ${e.human}${MT.isNum(e.confidence) ? ` · confidence ${MT.fmt(e.confidence, 2)}` : ""}`
+    : `${e.severity} · ${e.category}${e.rater ? ` (${e.rater}` + (e.human ? `, ${e.human})` : ")") : ""}${MT.isNum(e.weight) ? ` · weight ${e.weight}` : ""}`;
   const severityClass = (severity) => "sev-" + (String(severity).toLowerCase().replace(/[^a-z0-9]+/g, "-") || "unknown");
   const SEVERITY_RANK = { critical: 3, major: 2, minor: 1 };
   const rank = (e) => SEVERITY_RANK[String(e.severity).toLowerCase()] || 0;
 
-  /** The hypothesis with every error span marked (overlapping spans of several raters split into pieces,
-      each titled with every error covering it, styled by the most severe), then the errors without a span. */
+  /** One source's errors: the hypothesis with every error span marked (overlapping spans of several raters split
+      into pieces, each titled with every error covering it, styled by the most severe), then the errors without a span. */
   function errorRows(hyp, errors) {
+    const { human: source, kind } = errors[0];
     const chars = Array.from(hyp); // offsets count code points, as Python does
     const spanned = errors.filter((e) => MT.isNum(e.start) && MT.isNum(e.end) && e.end > e.start && e.start < chars.length);
     const cuts = [...new Set([0, chars.length, ...spanned.flatMap((e) => [e.start, Math.min(e.end, chars.length)])])].sort((a, b) => a - b);
@@ -424,8 +430,9 @@
       }, piece));
     }
     const unspanned = errors.filter((e) => !spanned.includes(e));
-    return h("div", { class: "hyp-errors" },
-      h("div", { class: "lbl" }, `Annotated errors (${errors.length})`),
+    const label = kind === "metric" ? `Error spans tagged by ${source}` : `Annotated errors${source ? ` · ${source}` : ""}`;
+    return h("div", { class: ["hyp-errors", "errors-" + kind], "data-source": source, "data-kind": kind },
+      h("div", { class: "lbl" }, `${label} (${errors.length})`),
       spanned.length ? h("div", { class: "hyp-text marked", lang: "en" }, pieces) : null,
       unspanned.length ? h("ul", { class: "err-list" }, unspanned.map((e) =>
         h("li", { class: ["err-nospan", severityClass(e.severity)], "data-severity": e.severity, "data-category": e.category }, "no span: ", errorText(e)))) : null);
