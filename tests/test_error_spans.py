@@ -157,3 +157,65 @@ def test_mqm_counts_equal_the_stored_errors(mqm_store):  # noqa: F811
     for row in (r for r in shown if r["level"] == "system"):
         assert row["mqm major spans"] == expected[(row["system"], row["corpus"], "major")]
         assert row["mqm minor spans"] == expected[(row["system"], row["corpus"], "minor")]
+
+
+# ---- in the browser (Debian's Chromium, as tests/test_dashboard_humans.py starts it) ---------------
+
+from tests.test_dashboard_humans import _no_errors_no_other_hosts, browser, watched  # noqa: E402,F401
+
+
+@pytest.fixture(scope="module")
+def xcomet_site(xcomet_runs):
+    site = xcomet_runs["folder"] / "site"
+    _mteval("dashboard", "--db", xcomet_runs["db"], "--out", str(site))
+    return (site / "index.html").as_uri()
+
+
+def test_explorer_marks_xcomet_spans_and_the_leaderboard_counts_them(xcomet_runs, xcomet_site, watched):  # noqa: F811
+    metric, run = xcomet_runs["metric"], xcomet_runs["second"].run_id
+    stored = _spans(xcomet_runs["scores"][run], metric)
+    (system, seg_id), spans = max(((k, v) for k, v in stored.items()), key=lambda kv: len({s["severity"] for s in kv[1]}))
+    (corpus,) = set(xcomet_runs["scores"][run]["corpus"])
+    page = watched.page
+    watched.open(f"{xcomet_site}#/segments?run={run}&corpus={corpus}&seg={seg_id}&systems={system}")
+    block = page.locator(f"article.seg[data-seg-id='{seg_id}'] .hyp[data-system='{system}'] "
+                         ".hyp-errors[data-kind='metric']")
+    assert block.count() == 1
+    assert block.get_attribute("data-source") == metric
+    assert f"Error spans tagged by {metric} ({len(spans)})" in block.locator(".lbl").text_content()
+    marks = block.locator("mark.err")
+    severities = set(marks.evaluate_all("ms => ms.map(m => m.dataset.severity)"))
+    assert severities == {s["severity"] for s in spans}
+    for severity in severities:
+        mark = block.locator(f"mark.err.sev-{severity}").first
+        assert mark.get_attribute("title").startswith(f"{severity} · {metric}")
+    colours = {s: block.locator(f"mark.err.sev-{s}").first.evaluate("m => getComputedStyle(m).backgroundColor")
+               for s in severities}
+    assert len(set(colours.values())) == len(colours), "each severity looks different"
+    watched.shot("segments-xcomet-spans", full_page=False)
+
+    watched.open(f"{xcomet_site}#/leaderboard?run={run}")
+    headers = page.locator("table.leaderboard thead th").all_inner_texts()
+    assert any(f"{metric} error spans" in h for h in headers)
+    expected = _expected_counts(xcomet_runs["scores"][run], metric)
+    for name in ("copy", "gloss"):
+        row = page.locator(f"table.leaderboard tr[data-system='{name}'] .span-counts[data-source='{metric}']")
+        for severity in ("minor", "major", "critical"):
+            text = row.locator(f".span-count[data-severity='{severity}']").inner_text()
+            assert text == f"{expected.get((name, severity), 0)} {severity}"
+    watched.shot("leaderboard-xcomet-spans", full_page=False)
+    _no_errors_no_other_hosts(watched)
+
+
+def test_leaderboard_counts_mqm_errors(mqm_store, watched):  # noqa: F811
+    from evals.store import open_store
+
+    with open_store(mqm_store["db"], readonly=True) as store:
+        errors = store.human_errors(1, "mqm")
+    expected = Counter(zip(errors["system"], errors["severity"].str.lower()))
+    watched.open(f"{mqm_store['url']}#/leaderboard?run=1")
+    for name in ("NiuTrans", "Online-W"):
+        row = watched.page.locator(f"table.leaderboard tr[data-system='{name}'] .span-counts[data-source='mqm']")
+        assert row.locator(".span-count").all_inner_texts() == [
+            f"{expected[(name, 'minor')]} minor", f"{expected[(name, 'major')]} major"]
+    _no_errors_no_other_hosts(watched)
