@@ -70,9 +70,15 @@ Error spans
 xCOMET checkpoints tag error spans in the hypothesis. ``segment_details``
 returns them per segment (``{"error_spans": [{"text", "start", "end",
 "severity", "confidence"}, ...]}``) and the runner stores them in the segment
-score ``details`` of the run that computes them. A re-run that finds a segment
-in the score cache keeps its score but not its spans: the score cache holds
-numbers only (statistics rows).
+score ``details``. The score cache keeps those details beside the segment's
+statistics row (``score_cache.details_json``, store migration 6), so a re-run --
+the same run resumed or another run -- that finds a segment in the cache stores
+the same spans without scoring it again. An entry cached before migration 6
+has no details: a hit on it gives the score without spans, as before (the
+first entry written for a key is kept; a new store, or a changed signature,
+computes them). The dashboard marks
+the spans in the segment explorer and counts them per system and severity on
+the leaderboard (``Store.error_span_counts``), as it does MQM/ESA errors.
 
 Limits, said out loud
 ---------------------
