@@ -81,11 +81,12 @@ def test_a_cached_rerun_stores_the_same_spans(xcomet_runs):
             assert span["severity"] in ("minor", "major", "critical")
 
 
-def test_cache_rows_from_before_migration_6_still_hit_without_details(tmp_path):
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_cache_rows_from_before_migration_6_still_hit_without_details(backend, tmp_path, request):
     from evals.store import Store
 
     old, new = cache_key({"k": 1}), cache_key({"k": 2})
-    db = str(tmp_path / "old.db")
+    db = str(tmp_path / "old.db") if backend == "sqlite" else request.getfixturevalue("new_pg_database")()
     with Store.open(db, migrations=MIGRATIONS[:5]) as store:
         store.score_cache.put_many([(old, "sig", 0.5, [0.5, 1.0, 0.0])])
     with Store.open(db) as store:
@@ -94,6 +95,29 @@ def test_cache_rows_from_before_migration_6_still_hit_without_details(tmp_path):
         got = store.score_cache.get_many([old, new])
     assert (got[old].stats, got[old].details) == ([0.5, 1.0, 0.0], None)
     assert (got[new].value, got[new].details) == (0.25, spans)
+
+
+def _run_twice(db: str, suite: Path):
+    from evals.runner import Runner
+    from evals.store import open_store
+    from evals.suite import load_suite
+
+    with open_store(db) as store:
+        runs = [Runner(store, progress=Quiet(), reuse_runs=False).run(load_suite(suite)) for _ in range(2)]
+        return runs, {run.run_id: store.scores_df(run.run_id) for run in runs}, store.error_span_counts(runs[1].run_id)
+
+
+def test_on_postgresql_a_cached_rerun_stores_the_same_spans_and_counts(xcomet_runs, new_pg_database):
+    """The same two runs on PostgreSQL: run 2 from the cache, its spans and counts those of SQLite's run 2."""
+    from evals.store import open_store
+
+    metric = xcomet_runs["metric"]
+    (first, second), scores, counts = _run_twice(new_pg_database(), xcomet_runs["folder"] / "suite.yaml")
+    assert second.stats.scored == 0 and second.stats.scores_cached == 2 * SEGMENTS
+    assert _spans(scores[second.run_id], metric) == _spans(scores[first.run_id], metric) == \
+        _spans(xcomet_runs["scores"][xcomet_runs["second"].run_id], metric)
+    with open_store(xcomet_runs["db"], readonly=True) as store:
+        assert counts == store.error_span_counts(xcomet_runs["second"].run_id)
 
 
 def _expected_counts(scores, metric: str) -> Counter:
