@@ -242,4 +242,5 @@ def test_leaderboard_counts_mqm_errors(mqm_store, watched):  # noqa: F811
         row = watched.page.locator(f"table.leaderboard tr[data-system='{name}'] .span-counts[data-source='mqm']")
         assert row.locator(".span-count").all_inner_texts() == [
             f"{expected[(name, 'minor')]} minor", f"{expected[(name, 'major')]} major"]
+    watched.shot("leaderboard-mqm-spans", full_page=False)
     _no_errors_no_other_hosts(watched)

@@ -39,7 +39,8 @@
       root.appendChild(MT.note(
         "System level is each corpus's pooled score (a corpus BLEU, not a mean of sentence BLEUs); the bracket is its bootstrap confidence interval when the run computed one. ",
         "Document and segment levels are means of the stored scores. Corpora are never mixed: a monolingual corpus has no references, so it shows only flag rates. ",
-        "With a script filter, a corpus that mixes scripts shows means over that script's segments; its pooled score cannot be split after the fact."));
+        "With a script filter, a corpus that mixes scripts shows means over that script's segments; its pooled score cannot be split after the fact. ",
+        "Error spans are counted per system and severity for each source (an xCOMET metric, an imported MQM/ESA human metric) over the whole corpus, at every level."));
     },
   });
 
