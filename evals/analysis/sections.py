@@ -160,9 +160,8 @@ def _word_buckets(view: CorpusView, bucket_of, slots) -> list[dict[str, Any]]:
     out = []
     for key, label, lo, hi in slots:
         n = max((c[key].reference for c in counts.values() if key in c), default=0)
-        if not any(key in c for c in counts.values()):
-            if lo is None:
-                continue  # an unused tag
+        if n == 0:
+            continue  # no reference word of this kind (hypothesis words alone have nothing to match)
         scores = {}
         for name in view.systems:
             c = counts[name].get(key)
