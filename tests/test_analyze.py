@@ -38,24 +38,32 @@ def run(wmt22_twelve_systems):
     return wmt22_twelve_systems  # shared by the session: read-only
 
 
+def _args(run) -> list:
+    db, run_id = run
+    return ["analyze", run_id, BASELINE, SYSTEM, "--db", db, "--resamples", 200]
+
+
 @pytest.fixture(scope="module")
 def report(run):
-    from evals.analysis import AnalysisSettings, analyse_run
-    from evals.store import open_store
+    """``mteval analyze RUN Online-W JDExploreAcademy --format json`` (Online-W the baseline)."""
+    import contextlib
+    import io
 
-    db, run_id = run
-    with open_store(str(db), readonly=True) as store:
-        return analyse_run(store, run_id, [BASELINE, SYSTEM], settings=AnalysisSettings(n_resamples=200))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        main([str(a) for a in [*_args(run), "--format", "json"]])
+    assert done.value.code in (0, None)
+    return json.loads(out.getvalue())
 
 
 def _members(cut: dict, values: list[float]) -> list[list[int]]:
     return [[i for i, v in enumerate(values) if b["lo"] <= v <= b["hi"]] for b in cut["buckets"]]
 
 
-def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, capsys):
-    db, run_id = run
-    args = ["analyze", run_id, BASELINE, SYSTEM, "--db", db, "--resamples", 200]
-    code, table, err = mteval(args, capsys)
+def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, report, capsys):
+    from evals.analysis import render
+
+    code, table, err = mteval(_args(run), capsys)
     assert code == 0, err
     for title in ("by Source length (characters)", "by Reference length (words)", "by Sentence chrf of Online-W",
                   "word accuracy (F-measure of words) by word frequency",
@@ -63,9 +71,6 @@ def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, c
                   "n-grams Online-W matches and JDExploreAcademy misses most",
                   "segment-level differences against Online-W"):
         assert title in table, title
-    code, out, err = mteval([*args, "--format", "json"], capsys)
-    assert code == 0, err
-    report = json.loads(out)
     assert report["baseline"] == BASELINE and report["systems"] == [BASELINE, SYSTEM] and report["metric"] == "chrf"
     corpus = report["corpora"]["wmt22"]
     assert [c["by"] for c in corpus["buckets"]] == ["src_length", "ref_length", "baseline_score"]  # one document
@@ -88,25 +93,30 @@ def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, c
     assert f"{s['win']}/{s['tie']}/{s['loss']}" in table
     assert diff["histogram"]["edges"] == list(range(-100, 101, 10))
     assert corpus["phenomena"] == []
-    code, markdown, err = mteval([*args, "--format", "markdown"], capsys)
-    assert code == 0 and "#### wmt22 · by Source length (characters)" in markdown
+    markdown = render.markdown(report)  # what --format markdown prints
+    assert "#### wmt22 · by Source length (characters)" in markdown
+    assert f"| {diff['segments']['win']}/{diff['segments']['tie']}/{diff['segments']['loss']} |" in markdown
 
 
-def test_bucket_scores_equal_sacrebleu_on_the_buckets_segments(run, report):
+def test_bucket_scores_equal_sacrebleu_on_the_buckets_segments(run, report, capsys):
+    """chrF from `mteval analyze`, BLEU from `mteval compare --analyze --metric bleu` (the same library)."""
     import sacrebleu
 
-    from evals.analysis import AnalysisSettings, analyse_run
-    from evals.store import open_store
-
+    db, run_id = run
+    code, out, err = mteval(["compare", "--run", run_id, "--baseline", BASELINE, "--system", SYSTEM, "--analyze",
+                             "--metric", "bleu", "--resamples", 20, "--db", db, "--format", "json"], capsys)
+    assert code == 0, err
+    bleu = json.loads(out)["analysis"]
+    assert bleu["metric"] == "bleu" and bleu["systems"] == [BASELINE, SYSTEM]
+    assert bleu["corpora"]["wmt22"]["salient"] == report["corpora"]["wmt22"]["salient"]  # metric-free: the same
     sources, references = wmt22.lines("src.zh"), wmt22.lines("ref.A.en")
     hyps = {name: wmt22.hypotheses(name) for name in (BASELINE, SYSTEM)}
-    db, run_id = run
-    with open_store(str(db), readonly=True) as store:
-        bleu = analyse_run(store, run_id, [BASELINE, SYSTEM], metric="bleu", settings=AnalysisSettings(n_resamples=20))
-    for rep, score in ((report, sacrebleu.corpus_chrf), (bleu, sacrebleu.corpus_bleu)):
+    values = {"src_length": [len(s) for s in sources], "ref_length": [len(r.split()) for r in references]}
+    # sacrebleu's chrF takes ~3 s a corpus here: chrF on the source-length buckets, BLEU on both cuts.
+    for rep, score, checked in ((report, sacrebleu.corpus_chrf, ["src_length"]),
+                                (bleu, sacrebleu.corpus_bleu, ["src_length", "ref_length"])):
         cuts = {c["by"]: c for c in rep["corpora"]["wmt22"]["buckets"]}
-        values = {"src_length": [len(s) for s in sources], "ref_length": [len(r.split()) for r in references]}
-        for by, vals in values.items():
+        for by, vals in ((k, values[k]) for k in checked):
             for b, members in zip(cuts[by]["buckets"], _members(cuts[by], vals)):
                 assert len(members) == b["n"]
                 for name in (BASELINE, SYSTEM):
@@ -114,24 +124,30 @@ def test_bucket_scores_equal_sacrebleu_on_the_buckets_segments(run, report):
                     assert b["scores"][name]["value"] == pytest.approx(expected, abs=1e-4), (by, b["label"], name)
 
 
-def test_compare_analyze_and_the_dashboard_payload_hold_the_same_numbers(run, report, capsys):
+def test_the_dashboard_payload_holds_the_same_numbers(run, report):
     from evals.analysis import AnalysisSettings
     from evals.dashboard.analysis import analysis_payload
     from evals.store import open_store
 
     db, run_id = run
     with open_store(str(db), readonly=True) as store:
-        payload = analysis_payload(store, run_id, baseline=BASELINE, settings=AnalysisSettings(n_resamples=200))
-    assert payload["baseline"] == BASELINE and len(payload["systems"]) == 12
+        payload = analysis_payload(store, run_id, baseline=BASELINE, settings=AnalysisSettings(n_resamples=20))
+    assert payload["run"] == run_id and payload["baseline"] == BASELINE and payload["metric"] == "chrf"
+    assert payload["systems"][0] == BASELINE and sorted(payload["systems"]) == sorted(wmt22.SYSTEMS)
     ours, theirs = report["corpora"]["wmt22"], payload["corpora"]["wmt22"]
-    for a, b in zip(ours["buckets"], theirs["buckets"]):
-        for x, y in zip(a["buckets"], b["buckets"]):
-            assert {k: y["scores"][k] for k in (BASELINE, SYSTEM)} == x["scores"]
-    assert ours["salient"][:2] == theirs["salient"][[e["better"] for e in theirs["salient"]].index(SYSTEM):][:2]
-    code, out, err = mteval(["compare", "--run", run_id, "--baseline", BASELINE, "--system", SYSTEM, "--analyze",
-                             "--resamples", 200, "--db", db, "--format", "json"], capsys)
-    assert code == 0, err
-    assert json.loads(out)["analysis"]["corpora"] == report["corpora"]
+    assert list(theirs) == ["buckets", "word_accuracy", "salient", "differences", "phenomena"]
+    for a, b in zip(ours["buckets"], theirs["buckets"], strict=True):
+        assert a["by"] == b["by"]
+        for x, y in zip(a["buckets"], b["buckets"], strict=True):
+            assert (x["label"], x["n"]) == (y["label"], y["n"])
+            for name in (BASELINE, SYSTEM):
+                assert y["scores"][name]["value"] == x["scores"][name]["value"]
+    words = {(b["label"], name): b["scores"][name] for b in theirs["word_accuracy"]["buckets"] for name in b["scores"]}
+    assert all(words[(b["label"], SYSTEM)] == b["scores"][SYSTEM] for b in ours["word_accuracy"]["buckets"])
+    assert len(theirs["salient"]) == 22 and len(theirs["differences"]) == 11
+    assert [d for d in theirs["differences"] if d["system"] == SYSTEM] == ours["differences"]
+    pair = [e for e in theirs["salient"] if SYSTEM in (e["better"], e["worse"])]
+    assert pair == ours["salient"]
 
 
 def test_bad_input_is_one_line_and_exit_2(run, tmp_path, capsys):

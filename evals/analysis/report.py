@@ -61,7 +61,6 @@ def analyse_sides(baseline: "SystemData", others: Sequence["SystemData"], *, met
     ``domain``/``origlang``.
     """
     from evals.compare.sides import check_names
-    from evals.metrics import metric_class
 
     wanted = check_names(corpora, list(baseline.corpora), "corpus", f"{baseline.label} has no translations for")
     if not wanted:
@@ -81,7 +80,7 @@ def analyse_sides(baseline: "SystemData", others: Sequence["SystemData"], *, met
         if name not in available:
             raise InputError(f"{baseline.label} has no segment scores for metric {name!r} on corpus {corpus!r}",
                              field="metric", hint=did_you_mean(name, available) or f"scored: {', '.join(available)}")
-        if metric_class(name).segment_ranking > 0:
+        if _ranks(name):
             sentence = name
         view = build_view(baseline, others, corpus, name, sentence, names=names,
                           attributes=(attributes or {}).get(corpus))
@@ -107,9 +106,8 @@ def analyse_run(store: "Store", run: int | str, systems: Sequence[str] = (), *, 
     """
     from evals.compare.runs import RunFrames, load_run_systems, pick_system
 
-    frames = RunFrames.read(store, run)
-    info = frames.info
-    names = [pick_system(info, name) for name in dict.fromkeys(systems)]
+    info = store.get_run(run)
+    names = [pick_system(info, name) for name in dict.fromkeys(systems)]  # before the run's rows are read
     if baseline is not None:
         baseline = pick_system(info, baseline)
     if not names:
@@ -121,12 +119,19 @@ def analyse_run(store: "Store", run: int | str, systems: Sequence[str] = (), *, 
     if len(names) < 2:
         raise UsageError(f"run {info['id']} has one system to analyse ({', '.join(names)}); an analysis compares two",
                          field="system", hint="name a second system or --baseline")
-    if metric is not None:
-        scored = sorted(set(frames.scores[frames.scores["level"] == "segment"]["metric"]))
-        if metric not in scored:
-            raise InputError(f"run {info['id']} has no segment scores for metric {metric!r}", field="metric",
-                             hint=did_you_mean(metric, scored) or f"scored: {', '.join(scored) or 'none'}")
-    sides = load_run_systems(store, info["id"], names, corpora=corpora, frames=frames)
+    scores = store.scores_df(info["id"])
+    scored = list(dict.fromkeys(scores[scores["level"] == "segment"]["metric"]))
+    if metric is not None and metric not in scored:
+        raise InputError(f"run {info['id']} has no segment scores for metric {metric!r}", field="metric",
+                         hint=did_you_mean(metric, scored) or f"scored: {', '.join(scored) or 'none'}")
+    if not scored:
+        raise InputError(f"run {info['id']} has no segment scores to analyse", field="metric")
+    frames = RunFrames(info["id"], info, store.translations_df(info["id"]), scores)  # the run read once
+    # Only the statistics the analyses read: the bucketed metric and the sentence metric.
+    needed = list(dict.fromkeys([metric or default_metrics(scored)[0], default_metrics(scored)[1]]))
+    if metric is not None and _ranks(metric):
+        needed = [metric]
+    sides = load_run_systems(store, info["id"], names, corpora=corpora, metrics=needed, frames=frames)
     for name in names:
         if isinstance(sides[name], Exception):
             raise sides[name]
@@ -135,6 +140,13 @@ def analyse_run(store: "Store", run: int | str, systems: Sequence[str] = (), *, 
     ordered = [sides[baseline], *(sides[n] for n in names if n != baseline)]
     return analyse_sides(ordered[0], ordered[1:], metric=metric, corpora=corpora, settings=settings,
                          attributes=_attributes(frames), run=info["id"])
+
+
+def _ranks(metric: str) -> bool:
+    """Whether ``metric``'s sentence scores order segments (``Metric.segment_ranking``), so it compares them too."""
+    from evals.metrics import metric_class
+
+    return metric_class(metric).segment_ranking > 0
 
 
 def _leader(sides: Mapping[str, "SystemData"], names: Sequence[str], metric: str | None) -> str:

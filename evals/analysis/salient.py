@@ -39,17 +39,19 @@ class SalientNgram:
 
 
 def ngrams(tokens: Sequence[str], max_order: int = MAX_ORDER) -> Counter:
+    """Every n-gram of ``tokens`` (n = 1..max_order, as tuples) and how often it occurs."""
     counts: Counter = Counter()
     for n in range(1, max_order + 1):
-        for i in range(len(tokens) - n + 1):
-            counts[tuple(tokens[i:i + n])] += 1
+        counts.update(zip(*(tokens[i:] for i in range(n))))
     return counts
 
 
-def matched_ngrams(hypothesis: Sequence[str], reference: Sequence[str], max_order: int = MAX_ORDER) -> Counter:
-    """Clipped matches of each reference n-gram in one segment."""
-    ref, hyp = ngrams(reference, max_order), ngrams(hypothesis, max_order)
-    return Counter({g: min(c, hyp[g]) for g, c in ref.items() if g in hyp})
+def matched_ngrams(hypothesis: Sequence[str], reference: Sequence[str] | Counter,
+                   max_order: int = MAX_ORDER) -> Counter:
+    """Clipped matches of each reference n-gram in one segment (``reference``: tokens, or their ``ngrams``)."""
+    ref = reference if isinstance(reference, Counter) else ngrams(reference, max_order)
+    hyp = ngrams(hypothesis, max_order)
+    return Counter({g: min(c, ref[g]) for g, c in hyp.items() if g in ref})
 
 
 def salient_ngrams(seg_ids: Sequence[str], first: Sequence[Counter], second: Sequence[Counter], *,
@@ -63,14 +65,15 @@ def salient_ngrams(seg_ids: Sequence[str], first: Sequence[Counter], second: Seq
     for a, b in zip(first, second, strict=True):
         a_total.update(a)
         b_total.update(b)
-    grams = set(a_total) | set(b_total)
 
     def score(g) -> float:
         return (a_total[g] + alpha) / (a_total[g] + b_total[g] + 2 * alpha)
 
     def pick(better: Counter, worse: Counter, better_rows: Sequence[Counter], worse_rows: Sequence[Counter],
              key) -> list[SalientNgram]:
-        ranked = sorted((g for g in grams if better[g] > worse[g]), key=key)[:top]
+        import heapq
+
+        ranked = heapq.nsmallest(top, (g for g in better if better[g] > worse[g]), key=key)
         out = []
         for g in ranked:
             where = tuple(seg_ids[i] for i in range(len(seg_ids)) if better_rows[i][g] > worse_rows[i][g])[:examples]

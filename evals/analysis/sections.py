@@ -177,9 +177,9 @@ def _word_buckets(view: CorpusView, bucket_of, slots) -> list[dict[str, Any]]:
 
 def salient_section(view: CorpusView, s: AnalysisSettings) -> list[dict[str, Any]]:
     """Per system: the n-grams it matches and the baseline misses, and the other way round."""
-    from evals.analysis.salient import matched_ngrams, salient_ngrams
+    from evals.analysis.salient import matched_ngrams, ngrams, salient_ngrams
 
-    refs = view.reference_tokens()
+    refs = [ngrams(r) for r in view.reference_tokens()]
     matches = {name: [matched_ngrams(h, r) for h, r in zip(view.hypothesis_tokens(name), refs)]
                for name in view.systems}
     out = []

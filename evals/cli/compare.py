@@ -118,10 +118,11 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
         filters = dict(corpora=corpora or None, metrics=metrics or None)
         base = load_side(base_spec, store, corpora=filters["corpora"])
         others = [load_side(spec, store, corpora=filters["corpora"]) for spec in side_specs]
-        result = compare_systems(base, others, settings=settings, segments=n_segments, rank_metric=rank_by,
-                                 alpha=alpha, **filters)
+        # The analysis first: a side it cannot read (no texts stored) fails before the paired tests run.
         report = _analysis(base, others, corpora, metrics, frequencies, n_buckets, top, pos, resamples or 1000,
                            seed) if analyze else None
+        result = compare_systems(base, others, settings=settings, segments=n_segments, rank_metric=rank_by,
+                                 alpha=alpha, **filters)
     if fmt == "json":
         click.echo(json.dumps(result.to_json() | ({"analysis": report} if report else {}), ensure_ascii=False,
                               indent=2))
