@@ -163,6 +163,10 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path, capsys):
         f"{bad}:2 [frequencies]": ["analyze", run_id, BASELINE, SYSTEM, "--frequencies", bad, "--db", db],
         "have no hypotheses stored": ["compare", baseline, f"{run_id}:{SYSTEM}", "--analyze", "--db", db],
     }
+    from evals.analysis.pos import tagger_available
+
+    if tagger_available() is not None:  # no NLTK tagger here: --pos says what to install, in one line
+        cases["pip install 'mteval[pos]'"] = ["analyze", run_id, BASELINE, SYSTEM, "--pos", "--db", db]
     for expected, args in cases.items():
         code, out, err = mteval(args, capsys)
         assert code == 2 and expected in err and len(err.strip().splitlines()) == 1, (args, err)
@@ -250,3 +254,40 @@ def test_matched_ngrams_are_clipped_counts(hyp, ref):
             in_hyp = sum(1 for j in range(len(hyp) - n + 1) if tuple(hyp[j:j + n]) == g)
             assert got.get(g, 0) == min(in_ref, in_hyp)
     assert set(got) <= set(ngrams(ref))
+
+
+def test_documents_domains_and_origlang_are_buckets_where_the_corpus_has_them(tmp_path, capsys):
+    """WMT22's segments as four documents of two domains (taken in order from the real set)."""
+    from evals.corpora.model import Segment
+    from evals.runner import Runner
+    from evals.store import open_store
+    from evals.suite import load_suite
+    from tests.conftest import Quiet
+
+    sources, references = wmt22.lines("src.zh")[:80], wmt22.lines("ref.A.en")[:80]
+    corpus = tmp_path / "small.jsonl"
+    with corpus.open("w", encoding="utf-8") as stream:
+        for i, (src, ref) in enumerate(zip(sources, references)):
+            segment = Segment(corpus="small", doc_id=f"doc{i // 20}", seg_id=str(i + 1), para=0, source=src,
+                              reference=ref, src_lang="zh", tgt_lang="en", script="zh-Hans",
+                              origlang="zh" if i < 60 else "en", domain="news" if i < 40 else "social")
+            stream.write(json.dumps(segment.to_json(), ensure_ascii=False) + "\n")
+    systems = {name: wmt22.write_system(tmp_path / f"{name}.jsonl", {"small": range(80)}, wmt22.hypotheses(name))
+               for name in (BASELINE, SYSTEM)}
+    entries = "\n".join(f"  - {{spec: {json.dumps(spec)}, name: {name}}}" for name, spec in systems.items())
+    suite = tmp_path / "small.yaml"
+    suite.write_text(f"name: small\ncorpora: [{json.dumps(str(corpus))}]\nsystems:\n{entries}\nmetrics: [chrf]\n",
+                     encoding="utf-8")
+    db = tmp_path / "s.db"
+    with open_store(str(db)) as store:
+        run_id = Runner(store, progress=Quiet()).run(load_suite(suite)).run_id
+    code, out, err = mteval(["analyze", run_id, BASELINE, SYSTEM, "--resamples", 10, "--db", db, "--format", "json"],
+                            capsys)
+    assert code == 0, err
+    small = json.loads(out)["corpora"]["small"]
+    cuts = {c["by"]: [(b["label"], b["n"]) for b in c["buckets"]] for c in small["buckets"]}
+    assert cuts["document"] == [("doc0", 20), ("doc1", 20), ("doc2", 20), ("doc3", 20)]
+    assert cuts["domain"] == [("news", 40), ("social", 40)]
+    assert cuts["origlang"] == [("en", 20), ("zh", 60)]
+    docs = small["differences"][0]["documents"]
+    assert docs["win"] + docs["tie"] + docs["loss"] == 4
