@@ -35,7 +35,7 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from evals.cli import compare, corpus, dashboard, human, meta, models, run, score
+    from evals.cli import analyze, compare, corpus, dashboard, human, meta, models, run, score
 
     cli.add_command(corpus.corpus)
     run.register(cli)
@@ -45,6 +45,7 @@ def _register_commands() -> None:
     models.register(cli)
     human.register(cli)
     meta.register(cli)
+    analyze.register(cli)
 
 
 def _single_threaded_blas() -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from evals.cli.analyze import analysis_options, analysis_settings, print_report
 from evals.cli.run import emit
 from evals.cli.stores import READS, store_option
 
@@ -62,11 +63,15 @@ def _stdout_console():
               help="Segments that changed most, per system and corpus.")
 @click.option("--rank-by", default=None, metavar="METRIC",
               help="Metric that ranks changed segments (default: chrf).")
+@click.option("--analyze", "analyze", is_flag=True,
+              help="Append `mteval analyze`'s sections (scores by bucket, word accuracy, salient n-grams, "
+                   "segment differences) for the systems compared.")
+@analysis_options
 @store_option(READS)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
               help="Output format (csv: the score table only).")
 def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resamples, trials, clusters, seed,
-            resampling, alpha, n_segments, rank_by, db, fmt) -> None:
+            resampling, alpha, n_segments, rank_by, analyze, frequencies, n_buckets, top, pos, db, fmt) -> None:
     """Compare systems with a baseline: deltas, 95% CIs, p-values, documents, changed segments.
 
     \b
@@ -113,14 +118,34 @@ def compare(specs, run_ref, baseline_name, systems, metrics, corpora, test, resa
         filters = dict(corpora=corpora or None, metrics=metrics or None)
         base = load_side(base_spec, store, corpora=filters["corpora"])
         others = [load_side(spec, store, corpora=filters["corpora"]) for spec in side_specs]
+        # The analysis first: a side it cannot read (no texts stored) fails before the paired tests run.
+        report = _analysis(base, others, corpora, metrics, frequencies, n_buckets, top, pos, resamples or 1000,
+                           seed) if analyze else None
         result = compare_systems(base, others, settings=settings, segments=n_segments, rank_metric=rank_by,
                                  alpha=alpha, **filters)
     if fmt == "json":
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result.to_json() | ({"analysis": report} if report else {}), ensure_ascii=False,
+                              indent=2))
     elif fmt == "csv":
         emit(result.rows(), "csv")
     else:
         _print_comparison(result)
+        if report:
+            click.echo()
+            print_report(report, "table")
+
+
+def _analysis(base, others, corpora, metrics, frequencies, n_buckets, top, pos, resamples, seed) -> dict:
+    """``--analyze``: the analysis report of the compared sides (by label where system names repeat)."""
+    from evals.analysis import analyse_sides
+
+    sides = [base, *others]
+    repeated = len({s.system for s in sides}) < len(sides)
+    names = {id(s): s.label for s in sides} if repeated else None
+    metric = metrics[0] if len(metrics) == 1 else None
+    return analyse_sides(base, others, metric=metric, corpora=corpora or None, names=names,
+                         settings=analysis_settings(frequencies, n_buckets, top, pos, resamples, seed),
+                         run=base.run_id if {s.run_id for s in sides} == {base.run_id} else None)
 
 
 def _count(value: str, option: str) -> int | None:
