@@ -108,3 +108,74 @@ def numbers_in_text(text: str) -> set[str]:
             continue
         found.add(str(_run_value(run)))
     return found
+
+
+# -- a third reading: which numbers must a translation keep ---------------------------------------
+
+#: Arabic numbers with thousands separators and decimals: 1,000 / 3.5 / 31.2.
+_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+#: Scale words after a number: 3万, 3.5亿, 10余万, 2千万, 1万亿.
+_SCALE = r"(?:[多余]?(?:万亿|萬億|千万|千萬|百万|百萬|亿|億|万|萬|千|百)(?![分之]))?"
+#: Numeral-looking words that are not numbers a translation keeps as a number (vague quantities,
+#: fractions and idioms): masked before runs are read.
+_NOT_KEPT = re.compile(
+    r"[几幾数數]+[十百千万萬亿億]+|[十百千万萬]+[几幾来來]|上[百千万萬]|成[千百]|千[方军軍]|百[花货貨般]"
+    r"|万[一岁歲物]|萬[一歲物]|一[些起样樣直致定般切边邊下旦点點再]|百姓|[统統唯]一|千[万萬](?![元人个個])"
+    r"|十分(?!钟|鐘)|[零〇一二两兩三四五六七八九十百千万萬亿億\d]+分之[零〇一二两兩三四五六七八九十百千万萬亿億\d]+"
+    r"|双十[一二]|雙十[一二]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|禮拜[一二三四五六日天]"
+    r"|[周週][一二三四五六日天]")
+
+
+def kept_number_spans(text: str) -> list[tuple[int, int, float]]:
+    """(start, end, value) of every number a translation of ``text`` should render as that number.
+
+    Arabic numbers with their Chinese scales (3.5亿 → 350,000,000, 3万 → 30,000)
+    and Chinese numerals read with ``parse_numeral`` (strict: 三四 is "three or
+    four", not 34), scaled the same way. Left out, because a correct
+    translation need not contain the value: vague quantities (几十, 上万, 十几),
+    fractions other than 百分之 (三分之一 is "a third"), weekdays (周一),
+    Double Eleven (双十一), idioms (千方百计, 一些), a lone 一 or 1 (mostly
+    "a"), and a lone Chinese digit that is not before a measure word (三星 is
+    Samsung). Callers that read dates mask those spans first.
+    """
+    spans: list[tuple[int, int, float]] = []
+    masked = _NOT_KEPT.sub(lambda m: "＿" * len(m.group()) if not m.group().startswith("百分之") else m.group(),
+                           text.replace("百分之", "ΠΠΠ"))
+    masked = masked.replace("ΠΠΠ", "百分之")
+    for match in re.finditer(f"({_ARABIC}){_SCALE}", masked):
+        digits = match.group(1).replace(",", "")
+        value = float(digits) * _scale_of(match.group()[len(match.group(1)):])
+        if value == 1 and digits == "1" and not match.group()[len(match.group(1)):]:
+            continue
+        spans.append((match.start(), match.end(), value))
+    for match in _NUMERAL_RUN.finditer(masked):
+        run, start = match.group(), match.start()
+        if start and masked[start - 1].isdigit() or start and masked[start - 1] in ".,":
+            continue  # the scale of an Arabic number, read above
+        before = masked[start - 3:start]
+        if before.endswith("百分之"):
+            pass
+        value = parse_numeral(run)
+        if value is None:
+            continue
+        following = masked[match.end():match.end() + 1]
+        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and following not in _MEASURE_WORDS_KEPT)
+                              or run in "百千万萬亿億"):
+            continue
+        spans.append((start, match.end(), float(value)))
+    return sorted(spans)
+
+
+#: Measure words after a lone Chinese digit that make it a quantity (``_MEASURE_WORDS`` and more).
+_MEASURE_WORDS_KEPT = _MEASURE_WORDS + "元块塊件只隻张張台臺辆輛米斤本部所座篇首句招层層期届屆款双雙对對组組份份排行成"
+
+
+def _scale_of(suffix: str) -> float:
+    """The multiplier of a scale suffix (多/余 "more than" does not change the value)."""
+    value = 1.0
+    for ch in suffix:
+        if ch in BIG_UNITS:
+            value *= BIG_UNITS[ch]
+        elif ch in SMALL_UNITS:
+            value *= SMALL_UNITS[ch]
+    return value
