@@ -29,8 +29,9 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 _ZH_DAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _NUM = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
 _WEEKDAY = re.compile(r"(?:星期|礼拜|禮拜|[周週])([一二三四五六日天])")
-_MONTH_DAY = re.compile(rf"(?<![\d个個])({_NUM})月(?:份)?({_NUM})[日号號]")
-_MONTH = re.compile(rf"(?<![\d个個一二三四五六七八九十])({_NUM})月(?!份?(?:{_NUM})[日号號])")
+_MONTH_DAY = re.compile(rf"(?<![\d个個])({_NUM})\s?月(?:份)?\s?({_NUM})\s?[日号號]")
+_MONTH_RANGE = re.compile(rf"(?<![\d个個])({_NUM})\s?[至到~-]\s?({_NUM})\s?月(?!份?\s?(?:{_NUM})\s?[日号號])")
+_MONTH = re.compile(rf"(?<![\d个個一二三四五六七八九十])({_NUM})\s?月(?!份?\s?(?:{_NUM})\s?[日号號])")
 _DAY = re.compile(rf"(?<![\d月])(?:[（(]\s*)?(\d{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:\s*[）)])?日")
 _YEAR = re.compile(r"(?<!\d)(\d{4}|[零〇一二三四五六七八九]{4})年")
 
@@ -63,6 +64,13 @@ def items(source: str) -> list[Item]:
         month, day = _value(match.group(1)), _value(match.group(2))
         if month and day and 1 <= month <= 12 and 1 <= day <= 31:
             add(match, ("month-day", month, day))
+    for match in _MONTH_RANGE.finditer(text):  # 3至6月: March to June, two items
+        first, last = _value(match.group(1)), _value(match.group(2))
+        if first and last and 1 <= first < last <= 12:
+            start = match.start()
+            for month, span in ((first, match.span(1)), (last, match.span(2))):
+                found.append(Item(NAME, match.group(), *span, ("month", month)))
+            taken.append(match.span())
     for match in _YEAR.finditer(text):
         add(match, ("year", _value(match.group(1))))
     for match in _MONTH.finditer(text):

@@ -31,7 +31,7 @@ ORDINALS = MappingProxyType({
 #: Words a faithful translation uses for a small number.
 SYNONYMS = MappingProxyType({
     "both": 2, "twice": 2, "double": 2, "pair": 2, "couple": 2, "twin": 2, "twins": 2, "thrice": 3,
-    "triple": 3, "dozen": 12, "dozens": 12, "once": 1, "single": 1, "half": 0.5, "a": 1, "an": 1})
+    "triple": 3, "centenary": 100, "centennial": 100, "century": 100, "dozen": 12, "dozens": 12, "once": 1, "single": 1, "half": 0.5, "a": 1, "an": 1})
 _SHORT_SCALES = MappingProxyType({"k": 10**3, "m": 10**6, "mn": 10**6, "bn": 10**9, "b": 10**9})
 
 _WORD = "|".join(sorted([*UNITS, *TENS, *SCALES, *ORDINALS], key=len, reverse=True))

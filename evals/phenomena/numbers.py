@@ -25,12 +25,26 @@ def items(source: str) -> list[Item]:
     for start, end, value in kept_number_spans(text):
         if any(a < end and start < b for a, b in skip):
             continue
-        hour = value if text[end:end + 1] == ":" and 13 <= value <= 23 else None
-        found.append(Item(NAME, text[start:end], start, end, (value, hour)))
+        found.append(Item(NAME, text[start:end], start, end, (value, _alternatives(text, end, value))))
     return found
+
+
+def _alternatives(text: str, end: int, value: float | str) -> tuple[float, ...]:
+    """Other values a correct translation may give: 6 for the hour of 18:40, 1980 for 80年代, 19xx for 20世纪."""
+    after = text[end:end + 3].lstrip()
+    if isinstance(value, str):
+        return ()
+    if after.startswith(":") and 13 <= value <= 23:
+        return (value - 12,)
+    if after.startswith("年代") and value < 100:
+        return (1900 + value, 2000 + value)
+    if after.startswith("世纪") and value in (20, 21):
+        return tuple(float(y) for y in range(int(value - 1) * 100, int(value) * 100))
+    return ()
 
 
 def matched(found: list[Item], hypothesis: str) -> list[bool]:
     values = values_in_text(hypothesis) if found else set()
-    return [contains_value(values, value) or (hour is not None and contains_value(values, hour - 12))
-            for value, hour in (item.key for item in found)]
+    return [value in hypothesis if isinstance(value, str)
+            else any(contains_value(values, v) for v in (value, *alternatives))
+            for value, alternatives in (item.key for item in found)]

@@ -113,9 +113,11 @@ def numbers_in_text(text: str) -> set[str]:
 # -- a third reading: which numbers must a translation keep ---------------------------------------
 
 #: Arabic numbers with thousands separators and decimals: 1,000 / 3.5 / 31.2.
-_ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_ARABIC = r"\d+[万萬]\d{4}(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+#: Dotted codes (model numbers, 424.10.37.20.01.001): one item, kept as written.
+_CODE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 #: Scale words after a number: 3万, 3.5亿, 10余万, 2千万, 1万亿.
-_SCALE = r"(?:[多余]?(?:万亿|萬億|千万|千萬|百万|百萬|亿|億|万|萬|千|百)(?![分之]))?"
+_SCALE = r"(?:\s?[多余]?(?:万亿|萬億|千万|千萬|百万|百萬|亿|億|万|萬|千|百)(?![分之]))?"
 #: Numeral-looking words that are not numbers a translation keeps as a number (vague quantities,
 #: fractions and idioms): masked before runs are read.
 _NOT_KEPT = re.compile(
@@ -123,10 +125,10 @@ _NOT_KEPT = re.compile(
     r"|万[一岁歲物]|萬[一歲物]|一[些起样樣直致定般切边邊下旦点點再]|百姓|[统統唯]一|千[万萬](?![元人个個])"
     r"|十分(?!钟|鐘)|[零〇一二两兩三四五六七八九十百千万萬亿億\d]+分之[零〇一二两兩三四五六七八九十百千万萬亿億\d]+"
     r"|双十[一二]|雙十[一二]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|禮拜[一二三四五六日天]"
-    r"|[周週][一二三四五六日天]")
+    r"|[周週][一二三四五六日天]|十[一二三四]五|红十字|紅十字|十足|四周|三位一体|第二天|一百分")
 
 
-def kept_number_spans(text: str) -> list[tuple[int, int, float]]:
+def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
     """(start, end, value) of every number a translation of ``text`` should render as that number.
 
     Arabic numbers with their Chinese scales (3.5亿 → 350,000,000, 3万 → 30,000)
@@ -136,14 +138,21 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float]]:
     fractions other than 百分之 (三分之一 is "a third"), weekdays (周一),
     Double Eleven (双十一), idioms (千方百计, 一些), a lone 一 or 1 (mostly
     "a"), and a lone Chinese digit that is not before a measure word (三星 is
-    Samsung). Callers that read dates mask those spans first.
+    Samsung). A dotted code (a model number: 424.10.37.20.01.001) is one
+    span whose value is its text. Callers that read dates mask those spans first.
     """
     spans: list[tuple[int, int, float]] = []
     masked = _NOT_KEPT.sub(lambda m: "＿" * len(m.group()) if not m.group().startswith("百分之") else m.group(),
                            text.replace("百分之", "ΠΠΠ"))
     masked = masked.replace("ΠΠΠ", "百分之")
+    for match in _CODE.finditer(masked):
+        spans.append((match.start(), match.end(), match.group()))
+    masked = _CODE.sub(lambda m: "＿" * len(m.group()), masked)
     for match in re.finditer(f"({_ARABIC}){_SCALE}", masked):
         digits = match.group(1).replace(",", "")
+        if "万" in digits or "萬" in digits:
+            high, _, low = digits.replace("萬", "万").partition("万")
+            digits = str(int(high) * 10**4 + int(low))
         value = float(digits) * _scale_of(match.group()[len(match.group(1)):])
         if value == 1 and digits == "1" and not match.group()[len(match.group(1)):]:
             continue
@@ -152,22 +161,23 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float]]:
         run, start = match.group(), match.start()
         if start and masked[start - 1].isdigit() or start and masked[start - 1] in ".,":
             continue  # the scale of an Arabic number, read above
-        before = masked[start - 3:start]
-        if before.endswith("百分之"):
-            pass
         value = parse_numeral(run)
-        if value is None:
-            continue
+        if value is None or (len(run) > 2 and all(ch in DIGITS for ch in run) and not set(run) & set("〇零")):
+            continue  # 一二三年级 is "grades one, two and three"; digit by digit is a year only with 〇
         following = masked[match.end():match.end() + 1]
         if len(run) == 1 and (run in "一零〇" or (run in DIGITS and following not in _MEASURE_WORDS_KEPT)
                               or run in "百千万萬亿億"):
             continue
+        if following == "成" and value < 10:  # 四成: four tenths, "40%"
+            value *= 10
         spans.append((start, match.end(), float(value)))
     return sorted(spans)
 
 
 #: Measure words after a lone Chinese digit that make it a quantity (``_MEASURE_WORDS`` and more).
-_MEASURE_WORDS_KEPT = _MEASURE_WORDS + "元块塊件只隻张張台臺辆輛米斤本部所座篇首句招层層期届屆款双雙对對组組份份排行成"
+#: Not 人, 国 or 方 (父母两人, 两国 and 三方 are "the parents", "both countries", "tripartite").
+_MEASURE_WORDS_KEPT = ("".join(ch for ch in _MEASURE_WORDS if ch not in "人国國方")
+                       + "元块塊件只隻张張台臺辆輛米斤本部所座篇首句招层層期届屆款双雙对對组組份排成")
 
 
 def _scale_of(suffix: str) -> float:
