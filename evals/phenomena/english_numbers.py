@@ -36,13 +36,25 @@ _SHORT_SCALES = MappingProxyType({"k": 10**3, "m": 10**6, "mn": 10**6, "bn": 10*
 
 _WORD = "|".join(sorted([*UNITS, *TENS, *SCALES, *ORDINALS], key=len, reverse=True))
 _NUMBER_WORDS = re.compile(rf"\b(?:(?:{_WORD})(?:[\s-]+(?:and[\s-]+)?)?)+", re.IGNORECASE)
-_DIGITS = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_DIGITS = re.compile(r"(?<!\d)(?<!\d\.)(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
                      r"(?:\s*-?\s*(hundred|thousand|million|billion|trillion)\b|(k|m|mn|bn|b)\b)?", re.IGNORECASE)
+
+
+#: Roman numerals after the words that number parts of a text (Part III, Article XVII).
+_ROMAN = re.compile(r"\b(?:part|article|chapter|section|volume|book|phase|grade|class|level|no\.?)\s+([IVXLC]+)\b",
+                    re.IGNORECASE)
+_ROMAN_VALUES = MappingProxyType({"I": 1, "V": 5, "X": 10, "L": 50, "C": 100})
+
+
+def roman_value(numeral: str) -> int:
+    """XVII → 17 (subtractive pairs read as usual)."""
+    values = [_ROMAN_VALUES[ch] for ch in numeral.upper()]
+    return sum(-v if i + 1 < len(values) and v < values[i + 1] else v for i, v in enumerate(values))
 
 
 def values_in_text(text: str) -> set[float]:
     """Every value the text mentions (see the module doc), as floats."""
-    found: set[float] = set()
+    found: set[float] = {float(roman_value(m.group(1))) for m in _ROMAN.finditer(text)}
     for match in _DIGITS.finditer(text):
         base = float(match.group(1).replace(",", ""))
         found.add(base)

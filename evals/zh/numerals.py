@@ -116,6 +116,8 @@ def numbers_in_text(text: str) -> set[str]:
 _ARABIC = r"\d+[万萬]\d{4}(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 #: Dotted codes (model numbers, 424.10.37.20.01.001): one item, kept as written.
 _CODE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+#: A dotted date (2021.6.11): no code, and not a number a translation keeps as written.
+_DOTTED_DATE = re.compile(r"(?:19|20)\d\d\.(?:1[0-2]|0?[1-9])\.(?:3[01]|[12]\d|0?[1-9])")
 #: Scale words after a number: 3万, 3.5亿, 10余万, 2千万, 1万亿.
 _SCALE = r"(?:\s?[多余]?(?:万亿|萬億|千万|千萬|百万|百萬|亿|億|万|萬|千|百)(?![分之]))?"
 #: Numeral-looking words that are not numbers a translation keeps as a number (vague quantities,
@@ -125,7 +127,7 @@ _NOT_KEPT = re.compile(
     r"|万[一岁歲物]|萬[一歲物]|一[些起样樣直致定般切边邊下旦点點再]|百姓|[统統唯]一|千[万萬](?![元人个個])"
     r"|十分(?!钟|鐘)|[零〇一二两兩三四五六七八九十百千万萬亿億\d]+分之[零〇一二两兩三四五六七八九十百千万萬亿億\d]+"
     r"|双十[一二]|雙十[一二]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|禮拜[一二三四五六日天]"
-    r"|[周週][一二三四五六日天]|十[一二三四]五|红十字|紅十字|十足|四周|三位一体|第二天|一百分")
+    r"|[周週][一二三四五六日天]|十[一二三四]五|红十字|紅十字|十足|四周|三位一体|第二天|一百分|百分二百")
 
 
 def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
@@ -146,6 +148,8 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
                            text.replace("百分之", "ΠΠΠ"))
     masked = masked.replace("ΠΠΠ", "百分之")
     for match in _CODE.finditer(masked):
+        if _DOTTED_DATE.fullmatch(match.group()):
+            continue
         spans.append((match.start(), match.end(), match.group()))
     masked = _CODE.sub(lambda m: "＿" * len(m.group()), masked)
     for match in re.finditer(f"({_ARABIC}){_SCALE}", masked):
@@ -165,7 +169,8 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
         if value is None or (len(run) > 2 and all(ch in DIGITS for ch in run) and not set(run) & set("〇零")):
             continue  # 一二三年级 is "grades one, two and three"; digit by digit is a year only with 〇
         following = masked[match.end():match.end() + 1]
-        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and following not in _MEASURE_WORDS_KEPT)
+        measures = _TWO_MEASURE_WORDS if run in "两兩" else _MEASURE_WORDS_KEPT
+        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and following not in measures)
                               or run in "百千万萬亿億"):
             continue
         if following == "成" and value < 10:  # 四成: four tenths, "40%"
@@ -178,6 +183,10 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
 #: Not 人, 国 or 方 (父母两人, 两国 and 三方 are "the parents", "both countries", "tripartite").
 _MEASURE_WORDS_KEPT = ("".join(ch for ch in _MEASURE_WORDS if ch not in "人国國方")
                        + "元块塊件只隻张張台臺辆輛米斤本部所座篇首句招层層期届屆款双雙对對组組份排成")
+
+#: A lone 两 is a number a translation keeps only before units of time, money and measure: 两个组织,
+#: 两日 (after 21日、22日) and 两个大局 are "the two", "both", or left implicit by good translations.
+_TWO_MEASURE_WORDS = "年月天周週倍元块塊岁歲次件张張台臺辆輛米斤本部座篇期届屆款小分秒"
 
 
 def _scale_of(suffix: str) -> float:

@@ -1,0 +1,79 @@
+"""Draw the rows of the hand-labelled phenomenon set from the shared WMT22 zh→en hypotheses.
+
+For each check (``evals.phenomena.CHECKS``) the draw lists every item of every
+segment of the 12 systems, split by what the check says (missed / matched),
+and takes, seeded, up to ``MISSED`` missed items and ``MATCHED`` matched items
+(uniformly over all systems' items; at most one item per (check, system,
+line) so a long segment does not fill the sample). The rows go to
+``tests/data/phenomena_wmt22_labelled.jsonl`` with ``error: null``, to be
+labelled by hand (guidelines: ``tests/data/README.md``). Labels already in the
+file are kept (matched by check, system, line and item); rows the draw no
+longer makes are dropped.
+
+    python scripts/phenomena_label_sample.py [--data ../shared/data/wmt22-zh-en] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from evals.phenomena import CHECKS, check_segment  # noqa: E402
+
+SEED = 18
+MISSED = 45
+MATCHED = 15
+PREFIX = "generaltest2022.zh-en."
+SYSTEMS = ("AISP-SJTU", "DLUT", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "LanguageX", "NiuTrans",
+           "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
+
+
+def draw(data: Path) -> list[dict]:
+    sources = (data / f"{PREFIX}src.zh").read_text("utf-8").splitlines()
+    rows = []
+    for check in CHECKS:
+        pools: dict[bool, list[dict]] = {True: [], False: []}
+        for system in SYSTEMS:
+            hyps = (data / f"{PREFIX}hyp.{system}.en").read_text("utf-8").splitlines()
+            for line, (source, hyp) in enumerate(zip(sources, hyps), 1):
+                seen = set()
+                for item, ok in check_segment(check, source, hyp):
+                    if ok in seen:
+                        continue
+                    seen.add(ok)
+                    pools[ok].append({"check": check, "system": system, "line": line, "item": item.text,
+                                      "start": item.start, "matched": ok, "source": source, "hypothesis": hyp})
+        rng = random.Random(f"{SEED}:{check}")
+        for ok, count in ((False, MISSED), (True, MATCHED)):
+            pool = pools[ok]
+            rows += sorted(rng.sample(pool, min(count, len(pool))), key=lambda r: (r["system"], r["line"]))
+        print(f"{check}: {len(pools[False])} missed, {len(pools[True])} matched items in all", file=sys.stderr)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "wmt22-zh-en")
+    parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "phenomena_wmt22_labelled.jsonl")
+    args = parser.parse_args()
+    old = {}
+    if args.out.exists():
+        for line in args.out.read_text("utf-8").splitlines():
+            row = json.loads(line)
+            old[(row["check"], row["system"], row["line"], row["item"])] = row
+    with args.out.open("w", encoding="utf-8") as stream:
+        for row in draw(args.data):
+            kept = old.get((row["check"], row["system"], row["line"], row["item"]), {})
+            row["error"] = kept.get("error")
+            row["note"] = kept.get("note", "")
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
