@@ -33,7 +33,10 @@ _MONTH_DAY = re.compile(rf"(?<![\d个個])({_NUM})\s?月(?:份)?\s?({_NUM})\s?[�
 _MONTH_RANGE = re.compile(rf"(?<![\d个個])({_NUM})\s?[至到~-]\s?({_NUM})\s?月(?!份?\s?(?:{_NUM})\s?[日号號])")
 _MONTH = re.compile(rf"(?<![\d个個一二三四五六七八九十])({_NUM})\s?月(?!份?\s?(?:{_NUM})\s?[日号號])")
 _DAY = re.compile(rf"(?<![\d月])(?:[（(]\s*)?(\d{{1,2}}|[一二三四五六七八九十]{{1,3}})(?:\s*[）)])?日")
-_YEAR = re.compile(r"(?<!\d)(\d{4}|[零〇一二三四五六七八九]{4})年")
+#: Years in Chinese digits start 一九 or 二〇/二零 (三四五六年级 is "grades 3 to 6").
+_YEAR = re.compile(r"(?<!\d)(\d{4}|(?<![零〇一二三四五六七八九])(?:一九|二[〇零])[零〇一二三四五六七八九]{2})年")
+#: Months of the lunar calendar (农历十一月): "the eleventh lunar month", no month name.
+_LUNAR = re.compile(r"(?:农历|農曆|阴历|陰曆)\s?$")
 
 
 def _value(text: str) -> int | None:
@@ -51,13 +54,15 @@ def items(source: str) -> list[Item]:
 
     def add(match: re.Match, key) -> None:
         start, end = match.span()
+        if key is not None and key[0] in ("month", "month-day") and _LUNAR.search(text[max(0, start - 3):start]):
+            key = None
         if key is None or any(a < end and start < b for a, b in taken):
             return
         taken.append((start, end))
         found.append(Item(NAME, match.group(), start, end, key))
 
     for match in _WEEKDAY.finditer(text):
-        if text[match.end():match.end() + 1] in "年":  # 周一年 is no weekday
+        if text[match.end():match.end() + 1] == "年":  # 周一年 is no weekday
             continue
         add(match, ("weekday", _ZH_DAY[match.group(1)]))
     for match in _MONTH_DAY.finditer(text):
@@ -75,6 +80,8 @@ def items(source: str) -> list[Item]:
         add(match, ("year", _value(match.group(1))))
     for match in _MONTH.finditer(text):
         month = _value(match.group(1))
+        if text[match.end():match.end() + 1] in _ZH_DAY and not text[match.end():match.end() + 2].startswith("日"):
+            continue  # 二月二 (the lunar festival): a day of the lunar calendar
         if month and 1 <= month <= 12:
             add(match, ("month", month))
     for match in _DAY.finditer(text):
@@ -93,6 +100,12 @@ def _has_name(names: tuple[str, ...], index: int, hypothesis: str) -> bool:
     return re.search(rf"\b(?:{name}|{name[:3]}\.?)\b", hypothesis, re.IGNORECASE) is not None
 
 
+def _numeric_date(month: int, day: int, hypothesis: str) -> bool:
+    """2022-01-17, 1/17, 17/1, 17.1.: a month and day written in digits."""
+    m, d = rf"0?{month}", rf"0?{day}"
+    return re.search(rf"(?<!\d)(?:{m}[-/.]{d}|{d}[-/.]{m})(?!\d)", hypothesis) is not None
+
+
 def matched(found: list[Item], hypothesis: str) -> list[bool]:
     values = values_in_text(hypothesis) if found else set()
     out = []
@@ -101,7 +114,8 @@ def matched(found: list[Item], hypothesis: str) -> list[bool]:
         if kind == "weekday":
             ok = _has_name(WEEKDAYS, rest[0], hypothesis)
         elif kind == "month-day":
-            ok = _has_name(MONTHS, rest[0] - 1, hypothesis) and contains_value(values, rest[1])
+            ok = (_has_name(MONTHS, rest[0] - 1, hypothesis) and contains_value(values, rest[1])
+                  or _numeric_date(rest[0], rest[1], hypothesis))
         elif kind == "month":
             ok = _has_name(MONTHS, rest[0] - 1, hypothesis)
         elif kind == "day":

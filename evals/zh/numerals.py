@@ -170,7 +170,7 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
             continue  # 一二三年级 is "grades one, two and three"; digit by digit is a year only with 〇
         following = masked[match.end():match.end() + 1]
         measures = _TWO_MEASURE_WORDS if run in "两兩" else _MEASURE_WORDS_KEPT
-        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and following not in measures)
+        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and (not following or following not in measures))
                               or run in "百千万萬亿億"):
             continue
         if following == "成" and value < 10:  # 四成: four tenths, "40%"
