@@ -8,9 +8,11 @@ line) so a long segment does not fill the sample). The rows go to
 ``tests/data/phenomena_wmt22_labelled.jsonl`` with ``error: null``, to be
 labelled by hand (guidelines: ``tests/data/README.md``). Labels already in the
 file are kept (matched by check, system, line and item); rows the draw no
-longer makes are dropped.
+longer makes are dropped. ``--check NAME`` (repeatable) redraws only those
+checks and keeps every row of the others as it is in the file: a check whose
+rules change is redrawn and labelled again without disturbing the rest.
 
-    python scripts/phenomena_label_sample.py [--data ../shared/data/wmt22-zh-en] [--out FILE]
+    python scripts/phenomena_label_sample.py [--data ../shared/data/wmt22-zh-en] [--out FILE] [--check NAME]
 """
 
 from __future__ import annotations
@@ -34,10 +36,10 @@ SYSTEMS = ("AISP-SJTU", "DLUT", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "
            "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
 
 
-def draw(data: Path) -> list[dict]:
+def draw(data: Path, checks) -> list[dict]:
     sources = (data / f"{PREFIX}src.zh").read_text("utf-8").splitlines()
     rows = []
-    for check in CHECKS:
+    for check in checks:
         pools: dict[bool, list[dict]] = {True: [], False: []}
         for system in SYSTEMS:
             hyps = (data / f"{PREFIX}hyp.{system}.en").read_text("utf-8").splitlines()
@@ -61,14 +63,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "wmt22-zh-en")
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "phenomena_wmt22_labelled.jsonl")
+    parser.add_argument("--check", action="append", choices=list(CHECKS), help="redraw only these checks")
     args = parser.parse_args()
-    old = {}
+    redraw = args.check or list(CHECKS)
+    old, kept_rows = {}, []
     if args.out.exists():
         for line in args.out.read_text("utf-8").splitlines():
             row = json.loads(line)
             old[(row["check"], row["system"], row["line"], row["item"])] = row
+            if row["check"] not in redraw:
+                kept_rows.append(row)
+    drawn = draw(args.data, redraw)
     with args.out.open("w", encoding="utf-8") as stream:
-        for row in draw(args.data):
+        for row in kept_rows:
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in drawn:
             kept = old.get((row["check"], row["system"], row["line"], row["item"]), {})
             row["error"] = kept.get("error")
             row["note"] = kept.get("note", "")
