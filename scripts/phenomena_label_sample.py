@@ -11,6 +11,11 @@ file are kept (matched by check, system, line and item); rows the draw no
 longer makes are dropped. ``--check NAME`` (repeatable) redraws only those
 checks and keeps every row of the others as it is in the file: a check whose
 rules change is redrawn and labelled again without disturbing the rest.
+``--top-up`` keeps every row and adds, per check, missed items (under the
+current rules, seeded, not already in the file) until the file holds
+``MISSED`` items the current check calls missed: after a rule fix has
+removed false misses, the sample is brought back to size without redrawing
+what is labelled.
 
     python scripts/phenomena_label_sample.py [--data ../shared/data/wmt22-zh-en] [--out FILE] [--check NAME]
 """
@@ -36,26 +41,46 @@ SYSTEMS = ("AISP-SJTU", "DLUT", "HuaweiTSC", "JDExploreAcademy", "Lan-Bridge", "
            "Online-A", "Online-B", "Online-G", "Online-W", "Online-Y")
 
 
-def draw(data: Path, checks) -> list[dict]:
+def pools(data: Path, check: str) -> dict[bool, list[dict]]:
+    """Every item of ``check`` in the 12 systems' output, by the check's verdict (one per verdict and segment)."""
     sources = (data / f"{PREFIX}src.zh").read_text("utf-8").splitlines()
+    out: dict[bool, list[dict]] = {True: [], False: []}
+    for system in SYSTEMS:
+        hyps = (data / f"{PREFIX}hyp.{system}.en").read_text("utf-8").splitlines()
+        for line, (source, hyp) in enumerate(zip(sources, hyps), 1):
+            seen = set()
+            for item, ok in check_segment(check, source, hyp):
+                if ok not in seen:
+                    seen.add(ok)
+                    out[ok].append({"check": check, "system": system, "line": line, "item": item.text,
+                                    "start": item.start, "matched": ok, "source": source, "hypothesis": hyp})
+    return out
+
+
+def top_up(data: Path, old: list[dict]) -> list[dict]:
+    """Missed items to add so each check has ``MISSED`` rows it calls missed (see the module doc)."""
+    keys = {(r["check"], r["system"], r["line"], r["item"]) for r in old}
+    added = []
+    for check in CHECKS:
+        missed = pools(data, check)[False]
+        have = sum(1 for r in missed if (r["check"], r["system"], r["line"], r["item"]) in keys)
+        fresh = [r for r in missed if (r["check"], r["system"], r["line"], r["item"]) not in keys]
+        rng = random.Random(f"{SEED}:{check}:top-up")
+        picked = rng.sample(fresh, min(max(0, MISSED - have), len(fresh)))
+        added += sorted(picked, key=lambda r: (r["system"], r["line"]))
+        print(f"{check}: {have} missed items labelled, {len(picked)} added, {len(missed)} in all", file=sys.stderr)
+    return added
+
+
+def draw(data: Path, checks) -> list[dict]:
     rows = []
     for check in checks:
-        pools: dict[bool, list[dict]] = {True: [], False: []}
-        for system in SYSTEMS:
-            hyps = (data / f"{PREFIX}hyp.{system}.en").read_text("utf-8").splitlines()
-            for line, (source, hyp) in enumerate(zip(sources, hyps), 1):
-                seen = set()
-                for item, ok in check_segment(check, source, hyp):
-                    if ok in seen:
-                        continue
-                    seen.add(ok)
-                    pools[ok].append({"check": check, "system": system, "line": line, "item": item.text,
-                                      "start": item.start, "matched": ok, "source": source, "hypothesis": hyp})
+        found = pools(data, check)
         rng = random.Random(f"{SEED}:{check}")
         for ok, count in ((False, MISSED), (True, MATCHED)):
-            pool = pools[ok]
+            pool = found[ok]
             rows += sorted(rng.sample(pool, min(count, len(pool))), key=lambda r: (r["system"], r["line"]))
-        print(f"{check}: {len(pools[False])} missed, {len(pools[True])} matched items in all", file=sys.stderr)
+        print(f"{check}: {len(found[False])} missed, {len(found[True])} matched items in all", file=sys.stderr)
     return rows
 
 
@@ -64,7 +89,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "wmt22-zh-en")
     parser.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "phenomena_wmt22_labelled.jsonl")
     parser.add_argument("--check", action="append", choices=list(CHECKS), help="redraw only these checks")
+    parser.add_argument("--top-up", action="store_true", help="keep every row, add missed items up to MISSED")
     args = parser.parse_args()
+    if args.top_up:
+        existing = [json.loads(line) for line in args.out.read_text("utf-8").splitlines() if line.strip()]
+        with args.out.open("a", encoding="utf-8") as stream:
+            for row in top_up(args.data, existing):
+                stream.write(json.dumps({**row, "error": None, "note": ""}, ensure_ascii=False) + "\n")
+        return
     redraw = args.check or list(CHECKS)
     old, kept_rows = {}, []
     if args.out.exists():

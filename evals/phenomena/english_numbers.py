@@ -32,6 +32,9 @@ ORDINALS = MappingProxyType({
 SYNONYMS = MappingProxyType({
     "both": 2, "twice": 2, "double": 2, "pair": 2, "couple": 2, "twin": 2, "twins": 2, "thrice": 3,
     "triple": 3, "centenary": 100, "centennial": 100, "century": 100, "dozen": 12, "dozens": 12, "once": 1, "single": 1, "half": 0.5, "a": 1, "an": 1})
+#: Decades in words (the eighties): 八十年代 is 80 as well as 1980.
+DECADES = MappingProxyType({"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+                            "seventies": 70, "eighties": 80, "nineties": 90})
 _SHORT_SCALES = MappingProxyType({"k": 10**3, "m": 10**6, "mn": 10**6, "bn": 10**9, "b": 10**9})
 
 _WORD = "|".join(sorted([*UNITS, *TENS, *SCALES, *ORDINALS], key=len, reverse=True))
@@ -71,6 +74,8 @@ def values_in_text(text: str) -> set[float]:
     for word in re.findall(r"[a-z]+", text.lower()):
         if word in SYNONYMS:
             found.add(float(SYNONYMS[word]))
+        if word in DECADES:
+            found.add(float(DECADES[word]))
     return found
 
 

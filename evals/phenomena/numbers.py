@@ -5,10 +5,14 @@ dates (``evals.phenomena.dates``) and copied strings (placeholders, URLs). A
 number matches when the hypothesis mentions its value in any form
 (``evals.phenomena.english_numbers``): 3.5亿 matches "350 million",
 "350,000,000" and "0.35 billion"; 两百多 matches "more than 200"; the hour of
-a 24-hour time (18:40) also matches its 12-hour form (6:40 pm).
+a 24-hour time (18:40) also matches its 12-hour form (6:40 pm), a decade
+(80年代) matches "1980s" and "the eighties". Digits that are part of a
+Latin-script name (CMV-22B, F-35C) are the names check's.
 """
 
 from __future__ import annotations
+
+import re
 
 from evals.phenomena import copies, dates
 from evals.phenomena.english_numbers import contains_value, values_in_text
@@ -16,6 +20,7 @@ from evals.phenomena.items import Item, normal_source
 from evals.zh.numerals import kept_number_spans
 
 NAME = "numbers"
+_LATIN_BEFORE = re.compile(r"[A-Za-z]-?$")
 
 
 def items(source: str) -> list[Item]:
@@ -23,8 +28,8 @@ def items(source: str) -> list[Item]:
     skip = dates.spans(source) + copies.spans(source)
     found = []
     for start, end, value in kept_number_spans(text):
-        if any(a < end and start < b for a, b in skip):
-            continue
+        if any(a < end and start < b for a, b in skip) or _LATIN_BEFORE.search(text[max(0, start - 2):start]):
+            continue  # CMV-22B, F-35C, PS5: a part of a Latin-script name, the names check's
         found.append(Item(NAME, text[start:end], start, end, (value, _alternatives(text, end, value))))
     return found
 
