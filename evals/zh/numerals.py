@@ -144,9 +144,8 @@ def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
     span whose value is its text. Callers that read dates mask those spans first.
     """
     spans: list[tuple[int, int, float]] = []
-    masked = _NOT_KEPT.sub(lambda m: "＿" * len(m.group()) if not m.group().startswith("百分之") else m.group(),
-                           text.replace("百分之", "ΠΠΠ"))
-    masked = masked.replace("ΠΠΠ", "百分之")
+    # 百分之三十 is a percentage, kept; other X分之Y are fractions: hide 百分之 from the fraction mask.
+    masked = _NOT_KEPT.sub(lambda m: "＿" * len(m.group()), text.replace("百分之", "ΠΠΠ")).replace("ΠΠΠ", "百分之")
     for match in _CODE.finditer(masked):
         if _DOTTED_DATE.fullmatch(match.group()):
             continue
