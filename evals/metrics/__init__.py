@@ -58,6 +58,12 @@ _METRICS: PluginTable[MetricEntry] = PluginTable(
         MetricEntry(name="ter", target="evals.metrics.lexical:TER"),
         MetricEntry(name="comet", target="evals.metrics.comet:Comet", extra="comet", argument="model"),
         MetricEntry(name="cometkiwi", target="evals.metrics.comet:CometKiwi", extra="comet", argument="model"),
+        # zh→en phenomena (evals.phenomena): accuracy of one check each, 100·matched/items.
+        MetricEntry(name="numbers", target="evals.phenomena.metric:Phenomenon", fixed=MappingProxyType({"check": "numbers"})),
+        MetricEntry(name="dates", target="evals.phenomena.metric:Phenomenon", fixed=MappingProxyType({"check": "dates"})),
+        MetricEntry(name="names", target="evals.phenomena.metric:Phenomenon", fixed=MappingProxyType({"check": "names"})),
+        MetricEntry(name="copies", target="evals.phenomena.metric:Phenomenon", fixed=MappingProxyType({"check": "copies"})),
+        MetricEntry(name="quotes", target="evals.phenomena.metric:Phenomenon", fixed=MappingProxyType({"check": "quotes"})),
     ],
     field="metric",
 )

@@ -108,3 +108,92 @@ def numbers_in_text(text: str) -> set[str]:
             continue
         found.add(str(_run_value(run)))
     return found
+
+
+# -- a third reading: which numbers must a translation keep ---------------------------------------
+
+#: Arabic numbers with thousands separators and decimals: 1,000 / 3.5 / 31.2.
+_ARABIC = r"\d+[万萬]\d{4}(?!\d)|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+#: Dotted codes (model numbers, 424.10.37.20.01.001): one item, kept as written.
+_CODE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+#: A dotted date (2021.6.11): no code, and not a number a translation keeps as written.
+_DOTTED_DATE = re.compile(r"(?:19|20)\d\d\.(?:1[0-2]|0?[1-9])\.(?:3[01]|[12]\d|0?[1-9])")
+#: Scale words after a number: 3万, 3.5亿, 10余万, 2千万, 1万亿.
+_SCALE = r"(?:\s?[多余]?(?:万亿|萬億|千万|千萬|百万|百萬|亿|億|万|萬|千|百)(?![分之]))?"
+#: Numeral-looking words that are not numbers a translation keeps as a number (vague quantities,
+#: fractions and idioms): masked before runs are read.
+_NOT_KEPT = re.compile(
+    r"[几幾数數]+[十百千万萬亿億]+|[十百千万萬]+[几幾来來]|上[百千万萬]|成[千百]|千[方军軍]|百[花货貨般]"
+    r"|万[一岁歲物]|萬[一歲物]|一[些起样樣直致定般切边邊下旦点點再]|百姓|[统統唯]一|千[万萬](?![元人个個])"
+    r"|十分(?!钟|鐘)|[零〇一二两兩三四五六七八九十百千万萬亿億\d]+分之[零〇一二两兩三四五六七八九十百千万萬亿億\d]+"
+    r"|双十[一二]|雙十[一二]|星期[一二三四五六日天]|礼拜[一二三四五六日天]|禮拜[一二三四五六日天]"
+    r"|[周週][一二三四五六日天]|十[一二三四]五|红十字|紅十字|十足|四周|三位一体|第二天|一百分|百分二百")
+
+
+def kept_number_spans(text: str) -> list[tuple[int, int, float | str]]:
+    """(start, end, value) of every number a translation of ``text`` should render as that number.
+
+    Arabic numbers with their Chinese scales (3.5亿 → 350,000,000, 3万 → 30,000)
+    and Chinese numerals read with ``parse_numeral`` (strict: 三四 is "three or
+    four", not 34), scaled the same way. Left out, because a correct
+    translation need not contain the value: vague quantities (几十, 上万, 十几),
+    fractions other than 百分之 (三分之一 is "a third"), weekdays (周一),
+    Double Eleven (双十一), idioms (千方百计, 一些), a lone 一 or 1 (mostly
+    "a"), and a lone Chinese digit that is not before a measure word (三星 is
+    Samsung). A dotted code (a model number: 424.10.37.20.01.001) is one
+    span whose value is its text. Callers that read dates mask those spans first.
+    """
+    spans: list[tuple[int, int, float]] = []
+    # 百分之三十 is a percentage, kept; other X分之Y are fractions: hide 百分之 from the fraction mask.
+    masked = _NOT_KEPT.sub(lambda m: "＿" * len(m.group()), text.replace("百分之", "ΠΠΠ")).replace("ΠΠΠ", "百分之")
+    for match in _CODE.finditer(masked):
+        if _DOTTED_DATE.fullmatch(match.group()):
+            continue
+        spans.append((match.start(), match.end(), match.group()))
+    masked = _CODE.sub(lambda m: "＿" * len(m.group()), masked)
+    for match in re.finditer(f"({_ARABIC}){_SCALE}", masked):
+        digits = match.group(1).replace(",", "")
+        if "万" in digits or "萬" in digits:
+            high, _, low = digits.replace("萬", "万").partition("万")
+            digits = str(int(high) * 10**4 + int(low))
+        value = float(digits) * _scale_of(match.group()[len(match.group(1)):])
+        if value == 1 and digits == "1" and not match.group()[len(match.group(1)):]:
+            continue
+        spans.append((match.start(), match.end(), value))
+    for match in _NUMERAL_RUN.finditer(masked):
+        run, start = match.group(), match.start()
+        if start and masked[start - 1].isdigit() or start and masked[start - 1] in ".,":
+            continue  # the scale of an Arabic number, read above
+        value = parse_numeral(run)
+        if value is None or (len(run) > 2 and all(ch in DIGITS for ch in run) and not set(run) & set("〇零")):
+            continue  # 一二三年级 is "grades one, two and three"; digit by digit is a year only with 〇
+        following = masked[match.end():match.end() + 1]
+        measures = _TWO_MEASURE_WORDS if run in "两兩" else _MEASURE_WORDS_KEPT
+        if len(run) == 1 and (run in "一零〇" or (run in DIGITS and (not following or following not in measures))
+                              or run in "百千万萬亿億"):
+            continue
+        if following == "成" and value < 10:  # 四成: four tenths, "40%"
+            value *= 10
+        spans.append((start, match.end(), float(value)))
+    return sorted(spans)
+
+
+#: Measure words after a lone Chinese digit that make it a quantity (``_MEASURE_WORDS`` and more).
+#: Not 人, 国 or 方 (父母两人, 两国 and 三方 are "the parents", "both countries", "tripartite").
+_MEASURE_WORDS_KEPT = ("".join(ch for ch in _MEASURE_WORDS if ch not in "人国國方")
+                       + "元块塊件只隻张張台臺辆輛米斤本部所座篇首句招层層期届屆款双雙对對组組份排成")
+
+#: A lone 两 is a number a translation keeps only before units of time, money and measure: 两个组织,
+#: 两日 (after 21日、22日) and 两个大局 are "the two", "both", or left implicit by good translations.
+_TWO_MEASURE_WORDS = "年月天周週倍元块塊岁歲次件张張台臺辆輛米斤本部座篇期届屆款小分秒"
+
+
+def _scale_of(suffix: str) -> float:
+    """The multiplier of a scale suffix (多/余 "more than" does not change the value)."""
+    value = 1.0
+    for ch in suffix:
+        if ch in BIG_UNITS:
+            value *= BIG_UNITS[ch]
+        elif ch in SMALL_UNITS:
+            value *= SMALL_UNITS[ch]
+    return value
