@@ -56,6 +56,10 @@ def report(run):
     return json.loads(out.getvalue())
 
 
+def _score_text(score: dict) -> str:
+    return f"{score['value']:.2f} [{score['ci'][0]:.2f}, {score['ci'][1]:.2f}]"
+
+
 def _members(cut: dict, values: list[float]) -> list[list[int]]:
     return [[i for i, v in enumerate(values) if b["lo"] <= v <= b["hi"]] for b in cut["buckets"]]
 
@@ -69,7 +73,8 @@ def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, r
                   "word accuracy (F-measure of words) by word frequency",
                   "n-grams JDExploreAcademy matches and Online-W misses most",
                   "n-grams Online-W matches and JDExploreAcademy misses most",
-                  "segment-level differences against Online-W"):
+                  "segment-level differences against Online-W",
+                  "zh→en phenomena: accuracy of the source's items (95% CI)"):
         assert title in table, title
     assert report["baseline"] == BASELINE and report["systems"] == [BASELINE, SYSTEM] and report["metric"] == "chrf"
     corpus = report["corpora"]["wmt22"]
@@ -92,7 +97,17 @@ def test_the_cli_prints_every_section_and_its_json_holds_the_same_numbers(run, r
     assert s["win"] + s["tie"] + s["loss"] == 1875 == sum(diff["histogram"]["counts"])
     assert f"{s['win']}/{s['tie']}/{s['loss']}" in table
     assert diff["histogram"]["edges"] == list(range(-100, 101, 10))
-    assert corpus["phenomena"] == []
+    checks = {entry["check"]: entry for entry in corpus["phenomena"]}
+    assert list(checks) == ["numbers", "dates", "names", "copies", "quotes"]
+    for entry in checks.values():
+        for name in (BASELINE, SYSTEM):
+            score = entry["scores"][name]
+            assert score["ci"][0] <= score["value"] <= score["ci"][1]
+            assert f"{_score_text(score)} ({score['items'] - score['matched']} missed)" in table
+            assert len(score["missed"]) == min(3, score["items"] - score["matched"])
+    # Who renders numbers, dates and copied placeholders better: JDExploreAcademy, as the labelled sample says.
+    for check in ("numbers", "dates", "copies", "quotes"):
+        assert checks[check]["scores"][SYSTEM]["value"] > checks[check]["scores"][BASELINE]["value"], check
     markdown = render.markdown(report)  # what --format markdown prints
     assert "#### wmt22 · by Source length (characters)" in markdown
     assert f"| {diff['segments']['win']}/{diff['segments']['tie']}/{diff['segments']['loss']} |" in markdown
@@ -122,6 +137,21 @@ def test_bucket_scores_equal_sacrebleu_on_the_buckets_segments(run, report, caps
                 for name in (BASELINE, SYSTEM):
                     expected = score([hyps[name][i] for i in members], [[references[i] for i in members]]).score
                     assert b["scores"][name]["value"] == pytest.approx(expected, abs=1e-4), (by, b["label"], name)
+
+
+def test_phenomenon_accuracies_equal_the_phenomenon_metrics(report):
+    """The section's accuracies are the registered metrics' corpus scores on the same texts."""
+    from evals.metrics import build_metric
+
+    sources = wmt22.lines("src.zh")
+    checks = {entry["check"]: entry for entry in report["corpora"]["wmt22"]["phenomena"]}
+    for check, entry in checks.items():
+        metric = build_metric(check, {}, target_lang="en")
+        for name in (BASELINE, SYSTEM):
+            stats = metric.segment_stats(wmt22.hypotheses(name), None, sources=sources)
+            assert entry["scores"][name]["value"] == pytest.approx(metric.score_from_stats(stats), abs=1e-4)
+            assert entry["scores"][name]["items"] == int(stats[:, 1].sum())
+        assert entry["signature"] == metric.signature()
 
 
 def test_the_dashboard_payload_holds_the_same_numbers(run, report):

@@ -97,12 +97,36 @@ def difference_tables(section: list[dict[str, Any]], report: dict[str, Any], cor
     return out
 
 
+def phenomena_tables(section: list[dict[str, Any]], report: dict[str, Any], corpus: str) -> list[Table]:
+    systems = report["systems"]
+    table = Table(f"{corpus} · zh→en phenomena: accuracy of the source's items (95% CI)",
+                  ["check", "segments", "items", *systems])
+    examples = Table(f"{corpus} · phenomena: examples of missed items", ["check", "system", "segment", "missed",
+                                                                          "hypothesis"])
+    for entry in section:
+        cells = [entry["check"], str(entry["segments"]), str(entry["items"])]
+        for name in systems:
+            score = entry["scores"][name]
+            cells.append(f"{_score(score)} ({score['items'] - score['matched']} missed)")
+        table.rows.append(cells)
+        for name in systems:
+            for miss in entry["scores"][name]["missed"]:
+                examples.rows.append([entry["check"], name, miss["seg_id"], ", ".join(miss["missed"]),
+                                      _clip(miss["hypothesis"])])
+    return [table, examples] if examples.rows else [table]
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 RENDERERS: dict[str, Callable[[Any, dict[str, Any], str], list[Table]]] = {
     "buckets": bucket_tables,
     "word_accuracy": word_tables,
     "word_accuracy_pos": word_tables,
     "salient": salient_tables,
     "differences": difference_tables,
+    "phenomena": phenomena_tables,
 }
 
 

@@ -2,7 +2,7 @@
 
 ``SECTIONS`` is the list of sections, in the order they are shown; a section
 is a key and the function computing it from a ``CorpusView``, so adding one
-(the zh→en phenomena, say) is one line here and one renderer in
+(as the zh→en phenomena were) is one line here and one renderer in
 ``evals.analysis.render``. ``mteval analyze``, ``mteval compare --analyze``
 and the dashboard (``evals.dashboard.analysis``) all call ``analyse_sides``
 or ``analyse_run``: one computation, so every format holds the same numbers.
@@ -17,6 +17,7 @@ from evals.analysis.sections import (
     AnalysisSettings,
     buckets_section,
     differences_section,
+    phenomena_section,
     salient_section,
     word_accuracy_pos_section,
     word_accuracy_section,
@@ -35,7 +36,7 @@ SECTIONS: tuple[tuple[str, Callable[[CorpusView, AnalysisSettings], Any]], ...] 
     ("word_accuracy_pos", word_accuracy_pos_section),
     ("salient", salient_section),
     ("differences", differences_section),
-    ("phenomena", lambda view, settings: []),  # zh→en phenomenon checks (evals/phenomena/) go here
+    ("phenomena", phenomena_section),
 )
 
 

@@ -219,6 +219,61 @@ def differences_section(view: CorpusView, s: AnalysisSettings) -> list[dict[str,
     return out
 
 
+# ---- zh→en phenomena ---------------------------------------------------------------------------
+
+
+def phenomena_section(view: CorpusView, s: AnalysisSettings) -> list[dict[str, Any]] | None:
+    """Per phenomenon check: each system's accuracy with a bootstrap CI, and example items it missed.
+
+    The items are found in the sources once (``evals.phenomena``); every
+    system is scored on the same segment draws, as the metrics of the same
+    names would be in a run. A check whose sources hold no item is left out;
+    the checks read English hypotheses, so another target language has none (None).
+    """
+    import numpy as np
+
+    from evals.phenomena import CHECKS
+    from evals.phenomena.metric import Phenomenon
+    from evals.stats.bootstrap import bootstrap_samples, choose_resampling, interval_bounds
+
+    if view.target_lang != "en":
+        return None
+    sources = view.sources()
+    hypotheses = {name: [r.hypothesis or "" for r in view.records[name]] for name in view.systems}
+    out = []
+    for check, module in CHECKS.items():
+        found = [module.items(source) for source in sources]
+        with_items = [i for i, items in enumerate(found) if items]
+        if not with_items:
+            continue
+        metric = Phenomenon(check, view.target_lang)
+        rows: dict[str, np.ndarray] = {}
+        misses: dict[str, list[dict[str, Any]]] = {}
+        for name in view.systems:
+            stats = np.zeros((len(sources), 2), dtype=np.int64)
+            examples: list[dict[str, Any]] = []
+            for i in with_items:
+                ok = module.matched(found[i], hypotheses[name][i])
+                stats[i] = (sum(ok), len(ok))
+                missed = [item.text for item, hit in zip(found[i], ok) if not hit]
+                if missed and len(examples) < s.examples:
+                    examples.append({"seg_id": view.seg_ids[i], "missed": missed, "source": sources[i],
+                                     "hypothesis": hypotheses[name][i]})
+            rows[name], misses[name] = stats, examples
+        resampling = choose_resampling(len(sources), None, "segment")
+        samples = bootstrap_samples(metric, [rows[n] for n in view.systems], resampling, s.n_resamples, s.seed)
+        scores = {}
+        for name, sample in zip(view.systems, samples):
+            matched, items = (int(v) for v in rows[name].sum(axis=0))
+            scores[name] = {"value": _round(metric.score_from_stats(rows[name])),
+                            "ci": [_round(v) for v in interval_bounds(sample, s.level)],
+                            "matched": matched, "items": items, "missed": misses[name]}
+        out.append({"check": check, "title": (module.__doc__ or check).strip().splitlines()[0],
+                    "segments": len(with_items), "items": int(rows[view.baseline][:, 1].sum()),
+                    "signature": metric.signature(), "scores": scores})
+    return out
+
+
 def _round(value: float | None, digits: int = 4) -> float | None:
     import math
 

@@ -44,6 +44,7 @@ class CorpusView:
     metric: MetricRows  # the metric scored by bucket
     sentence: MetricRows  # the metric whose sentence scores compare segments (``Metric.segment_ranking``)
     attributes: dict[str, list[str | None]] = field(default_factory=dict)  # "domain"/"origlang" per segment
+    target_lang: str = "en"
     _tokens: dict[Any, list[list[str]]] = field(default_factory=dict, repr=False)
 
     @property
@@ -111,7 +112,8 @@ def build_view(baseline: "SystemData", others: Sequence["SystemData"], corpus: s
         if any(v is not None for v in values):
             attrs[key] = values
     systems = [base_name, *(name(s) for s in others)]
-    return CorpusView(corpus, base_name, systems, seg_ids, doc_ids, records, metric_rows, sentence_rows, attrs)
+    return CorpusView(corpus, base_name, systems, seg_ids, doc_ids, records, metric_rows, sentence_rows, attrs,
+                      target_lang=base_data.target_lang or "en")
 
 
 def _metric_of(data) -> "Metric":
