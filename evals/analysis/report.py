@@ -53,7 +53,7 @@ def analyse_sides(baseline: "SystemData", others: Sequence["SystemData"], *, met
                   names: Mapping[int, str] | None = None,
                   attributes: Mapping[str, Mapping[str, Mapping[str, str | None]]] | None = None,
                   run: int | None = None) -> dict[str, Any]:
-    """Every section for every corpus the baseline has (or ``corpora``): the report as JSON.
+    """Every section for every corpus the baseline has segment scores on (or ``corpora``): the report as JSON.
 
     ``metric``: the metric scored by bucket (default: the one with the best
     ``segment_ranking``, chrF); segment differences and baseline-score buckets
@@ -64,6 +64,8 @@ def analyse_sides(baseline: "SystemData", others: Sequence["SystemData"], *, met
     from evals.compare.sides import check_names
 
     wanted = check_names(corpora, list(baseline.corpora), "corpus", f"{baseline.label} has no translations for")
+    if corpora is None:  # every corpus there is something to analyse on (a monolingual one has no scores)
+        wanted = [c for c in wanted if baseline.corpora[c].metrics]
     if not wanted:
         raise InputError(f"{baseline.label} has no corpora to analyse", field="corpus")
     if not others:

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from evals.dashboard.urls import humans_url, run_url, segments_url, significance_url, system_url
+from evals.dashboard.urls import analysis_url, humans_url, run_url, segments_url, significance_url, system_url
 from evals.dashboard.values import iso, jsonable, num, split_ci
 from evals.metrics import higher_is_better, metric_order
 
@@ -165,6 +165,7 @@ class RunData:
             "provenance": self._provenance(),
             **self._humans(),
             "chunks": {"segments": segments_url(self.run_id), "significance": significance_url(self.run_id),
+                       "analysis": analysis_url(self.run_id),
                        **({"humans": humans_url(self.run_id)} if self.human_names else {})},
         }
 

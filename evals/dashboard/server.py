@@ -22,7 +22,7 @@ up on the next page load. The server is deliberately small and read-only:
 
 Routes: ``/`` (the app), ``/assets/…`` (its files), ``/data/index.js``,
 ``/data/runs/<id>.js``, ``/data/runs/<id>/segments.js``,
-``/data/runs/<id>/significance.js``, ``/data/runs/<id>/humans.js``,
+``/data/runs/<id>/significance.js``, ``/data/runs/<id>/humans.js``, ``/data/runs/<id>/analysis.js``,
 ``/data/runs/<id>/system-<system id>.js``.
 """
 
@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from evals.dashboard.payloads import RunData, index_payload, run_fingerprint
+from evals.dashboard.analysis import analysis_payload
 from evals.dashboard.humans import humans_payload
 from evals.dashboard.significance import significance_payload
 from evals.dashboard.site import static_files
@@ -80,6 +81,7 @@ _SEGMENTS = re.compile(r"^/data/runs/(\d{1,12})/segments\.js$")
 _SYSTEM = re.compile(r"^/data/runs/(\d{1,12})/system-(\d{1,12})\.js$")
 _SIGNIFICANCE = re.compile(r"^/data/runs/(\d{1,12})/significance\.js$")
 _HUMANS = re.compile(r"^/data/runs/(\d{1,12})/humans\.js$")
+_ANALYSIS = re.compile(r"^/data/runs/(\d{1,12})/analysis\.js$")
 
 
 class NotFound(Exception):
@@ -104,7 +106,8 @@ class DashboardApp:
             payload = index_payload(self.store, mode="live")
             return CONTENT_TYPES[".js"], chunk_script(index_url(), payload).encode("utf-8"), True
         for pattern, build in ((_RUN, self._run), (_SEGMENTS, self._segments), (_SYSTEM, self._system),
-                               (_SIGNIFICANCE, self._significance), (_HUMANS, self._humans)):
+                               (_SIGNIFICANCE, self._significance), (_HUMANS, self._humans),
+                               (_ANALYSIS, self._analysis)):
             match = pattern.match(path)
             if match:
                 url = path.lstrip("/")
@@ -127,6 +130,10 @@ class DashboardApp:
     @staticmethod
     def _humans(run: RunData, _match: re.Match) -> Any:
         return humans_payload(run)
+
+    @staticmethod
+    def _analysis(run: RunData, _match: re.Match) -> Any:
+        return analysis_payload(run.store, run.run_id)
 
     @staticmethod
     def _system(run: RunData, match: re.Match) -> Any:

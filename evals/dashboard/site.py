@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.dashboard import payloads, urls
+from evals.dashboard.analysis import analysis_payload
 from evals.dashboard.humans import humans_payload
 from evals.dashboard.significance import significance_payload
 from evals.errors import InputError
@@ -143,7 +144,9 @@ def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], siz
     put(urls.run_url(run_id), urls.chunk_script(urls.run_url(run_id), payload))
     significance = urls.significance_url(run_id)
     put(significance, urls.chunk_script(significance, significance_payload(run)))
-    files = [url, urls.run_url(run_id), significance]
+    analysis = urls.analysis_url(run_id)
+    put(analysis, urls.chunk_script(analysis, analysis_payload(store, run_id)))
+    files = [url, urls.run_url(run_id), significance, analysis]
     if run.human_names:
         humans = urls.humans_url(run_id)
         put(humans, urls.chunk_script(humans, humans_payload(run)))
@@ -157,7 +160,8 @@ def _write_run(store: "Store", run_id: int, put: Callable[[str, str], None], siz
 
 def _code_version() -> str:
     """Changes whenever the payloads could: the mteval version and the payload code itself."""
-    from evals import __version__
+    from evals import __version__, analysis, phenomena
+    from evals.dashboard import analysis as analysis_chunk
     from evals.dashboard import humans, significance, values
     from evals.meta import report
     from evals.stats import agreement, agreement_bootstrap, multiple, paired
@@ -165,8 +169,11 @@ def _code_version() -> str:
 
     sha = hashlib.sha256()
     for module in (payloads, significance, humans, values, urls, paired, multiple, queries, human, report, agreement,
-                   agreement_bootstrap):
+                   agreement_bootstrap, analysis_chunk):
         sha.update(Path(module.__file__).read_bytes())
+    for package in (analysis, phenomena):  # the analyses and the checks they run, every module
+        for path in sorted(Path(package.__file__).parent.glob("*.py")):
+            sha.update(path.read_bytes())
     digest = sha.hexdigest()[:16]
     return f"{__version__}+{payloads.SCHEMA_VERSION}+{digest}"
 

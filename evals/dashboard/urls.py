@@ -36,6 +36,10 @@ def humans_url(run_id: int) -> str:
     return f"data/runs/{run_id}/humans.js"
 
 
+def analysis_url(run_id: int) -> str:
+    return f"data/runs/{run_id}/analysis.js"
+
+
 def chunk_script(url: str, payload: Any) -> str:
     """A data chunk as the JavaScript the app loads with a ``<script>`` tag.
 

@@ -60,6 +60,26 @@
         target.appendChild(MT.lineChart({ series, xTicks, yLabel: MT.metricLabel(state.metric), label: `history of ${state.metric}` }));
         target.appendChild(MT.note("Points are system-level (pooled) scores; shaded bands and whiskers are their bootstrap confidence intervals when the run computed them. Labels under the axis are run ids and commits."));
 
+        target.appendChild(h("h2", null, "Trends"));
+        target.appendChild(MT.table({
+          columns: [
+            { key: "system", label: "System", value: (r) => r, cell: (r) => [h("span", { class: "swatch", style: { background: MT.color(r) } }), r] },
+            { key: "trend", label: `${state.metric} per run`, value: (r) => MT.historyOf(r, state.corpus, state.metric).length, cell: (r) => MT.historySparkline(r, state.corpus, state.metric) },
+            { key: "latest", label: "Latest", numeric: true, value: (r) => last(r, 1), cell: (r) => MT.fmt(last(r, 1)) },
+            { key: "change", label: "Δ previous run", numeric: true, value: (r) => change(r), cell: (r) => MT.signed(change(r)) },
+          ],
+          rows: systems, sort: { key: "system", dir: 1 }, className: "trends",
+          rowProps: (r) => ({ "data-system": r }),
+        }));
+        function last(name, k) {
+          const values = MT.historyOf(name, state.corpus, state.metric).map((p) => p.value).filter(MT.isNum);
+          return values.length >= k ? values[values.length - k] : null;
+        }
+        function change(name) {
+          const a = last(name, 1), b = last(name, 2);
+          return MT.isNum(a) && MT.isNum(b) ? a - b : null;
+        }
+
         const columns = [
           { key: "id", label: "Run", numeric: true, value: (r) => r.id, cell: (r) => (r.detailed ? h("a", { href: MT.link("leaderboard", { run: r.id, corpus: state.corpus }) }, "#" + r.id) : "#" + r.id) },
           { key: "created_at", label: "Started", value: (r) => r.created_at, cell: (r) => MT.date(r.created_at) },

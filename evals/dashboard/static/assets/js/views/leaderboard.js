@@ -108,6 +108,15 @@
     const columns = [
       { key: "system", label: "System", value: (r) => r.system, cell: (r) => h("a", { href: MT.runLink("segments", { corpus: r.corpus, systems: r.system }), class: "sys", title: "Open in the segment explorer" }, h("span", { class: "swatch", style: { background: MT.color(r.system) } }), r.system) },
     ];
+    // Each system's score across runs (up to this one) on the first metric: a sparkline of the index's history.
+    const trendMetric = metrics.find((m) => rows.some((r) => r.cells[m]));
+    if (trendMetric) {
+      columns.push({
+        key: "trend", label: `Trend (${trendMetric})`, title: `System-level ${trendMetric} of this system in every run up to this one`,
+        value: (r) => MT.historyOf(r.system, r.corpus, trendMetric, run.run.id).length,
+        cell: (r) => MT.historySparkline(r.system, r.corpus, trendMetric, run.run.id),
+      });
+    }
     if (!state.corpus || corpora.length > 1) columns.push({ key: "corpus", label: "Corpus", value: (r) => r.corpus });
     columns.push({ key: "script", label: "Script", value: (r) => r.script });
     for (const metric of metrics) {

@@ -1,0 +1,218 @@
+/* Analysis: why one system beats another (the JSON of `mteval analyze`, one chunk per run), and the
+ * segment-score charts: per-system histograms and a two-system scatter whose points open the segment.
+ *
+ * Every number on the page is the chunk's (computed by evals.analysis), except the histograms and the
+ * scatter, which plot the segment scores of the system chunks the explorer loads too.
+ */
+"use strict";
+
+(function () {
+  const { h } = MT;
+  const state = { corpus: null, system: null, x: null };
+  const PHENOMENA_NOTE = "Accuracy = the share of the source's items (numbers, dates, Latin names, URLs and placeholders, quotations) the hypothesis renders; checks need no model (evals/phenomena).";
+
+  MT.register("analysis", {
+    title: "Analysis",
+    needsRun: true,
+    async render(root, ctx) {
+      const run = ctx.run;
+      const loading = root.appendChild(h("p", { class: "loading" }, "Loading the analyses…"));
+      const report = await MT.load(run.chunks.analysis);
+      loading.remove();
+      if (!ctx.isCurrent()) return;
+      if (report.unavailable) {
+        root.appendChild(MT.empty(`No analysis for this run: ${report.unavailable}`));
+        return;
+      }
+      const corpora = Object.keys(report.corpora);
+      const others = report.systems.filter((n) => n !== report.baseline);
+      const params = ctx.params;
+      if (params.has("corpus")) state.corpus = params.get("corpus");
+      if (params.has("system")) state.system = params.get("system");
+      if (params.has("x")) state.x = params.get("x");
+      if (!corpora.includes(state.corpus)) state.corpus = corpora[0];
+      if (!others.includes(state.system)) state.system = others[0];
+      if (!report.systems.includes(state.x) || state.x === state.system) state.x = report.baseline;
+      const body = h("div", { id: "analysis-body" });
+      const rerender = () => { MT.clear(body); draw(body); };
+      root.appendChild(h("div", { class: "controls" },
+        MT.select("Corpus", corpora, state.corpus, (v) => { state.corpus = v; rerender(); }, { id: "an-corpus" }),
+        MT.select("System", others, state.system, (v) => { state.system = v; rerender(); }, { id: "an-system" }),
+      ));
+      root.appendChild(MT.note(
+        `Each system against ${report.baseline}, the baseline (the run's best by ${report.metric}). `,
+        `Bucket scores are ${report.metric} of the bucket's segments pooled (sacrebleu's corpus score), `,
+        `with ${Math.round(report.settings.level * 100)}% CIs from ${MT.int(report.settings.n_resamples)} bootstrap resamples of those segments. `,
+        "The same numbers as `mteval analyze --format json`."));
+      root.appendChild(body);
+      rerender();
+
+      function draw(target) {
+        const sections = report.corpora[state.corpus];
+        const pair = [report.baseline, state.system];
+        const diff = (sections.differences || []).find((d) => d.system === state.system);
+        target.appendChild(h("section", { class: "an-section", id: "an-distributions" },
+          h("h2", null, "Segment scores"), distributions(run, report, diff, ctx)));
+        if (diff) target.appendChild(h("section", { class: "an-section", id: "an-differences" }, h("h2", null, `Segment-level differences: ${state.system} − ${report.baseline}`), differences(diff)));
+        if (sections.buckets && sections.buckets.length) {
+          const charts = h("div", { class: "an-grid" });
+          for (const cut of sections.buckets) charts.appendChild(bucketChart(cut, pair, report.metric));
+          target.appendChild(h("section", { class: "an-section", id: "an-buckets" }, h("h2", null, "Scores by bucket"), charts));
+        }
+        for (const key of ["word_accuracy", "word_accuracy_pos"]) {
+          if (sections[key]) target.appendChild(h("section", { class: "an-section", id: "an-" + key.replace(/_/g, "-") }, h("h2", null, key === "word_accuracy" ? "Word accuracy by word frequency" : "Word accuracy by part of speech"), wordChart(sections[key], pair)));
+        }
+        if (sections.phenomena && sections.phenomena.length) target.appendChild(h("section", { class: "an-section", id: "an-phenomena" }, h("h2", null, "zh→en phenomena"), phenomena(sections.phenomena, pair)));
+        if (sections.salient) target.appendChild(h("section", { class: "an-section", id: "an-salient" }, h("h2", null, "Salient n-grams"), salient(sections.salient, pair)));
+      }
+    },
+  });
+
+  // ---- segment scores: histograms and the two-system scatter ---------------------------------------
+
+  function distributions(run, report, diff, ctx) {
+    const box = h("div", null, h("p", { class: "loading" }, "Loading segment scores…"));
+    const metric = diff ? diff.metric : report.metric;
+    const chunks = run.systems.filter((s) => report.systems.includes(s.name));
+    Promise.all([MT.load(run.chunks.segments), ...chunks.map((s) => MT.load(s.chunk))]).then(([segs, ...systems]) => {
+      if (!ctx.isCurrent()) return;
+      MT.clear(box);
+      const corpusIx = segs.corpora.indexOf(state.corpus);
+      const rows = [];
+      for (let i = 0; i < segs.id.length; i++) if (segs.corpus[i] === corpusIx) rows.push(i);
+      const scores = new Map(systems.map((sys) => [sys.name, rows.map((i) => (sys.scores[metric] || [])[i])]));
+      const all = [...scores.values()].flat().filter(MT.isNum);
+      if (!all.length) {
+        box.appendChild(MT.empty(`No segment ${metric} scores on ${state.corpus}.`));
+        return;
+      }
+      const edges = binEdges(Math.min(...all), Math.max(...all));
+      const grid = h("div", { class: "an-histograms", id: "an-histograms" });
+      for (const name of report.systems) {
+        const values = (scores.get(name) || []).filter(MT.isNum);
+        const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
+        const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(name), label: `${name}: segment ${metric}`,
+          title: `${name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: 300, height: 150 });
+        figure.dataset.system = name;
+        grid.appendChild(figure);
+      }
+      box.appendChild(grid);
+      box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system).`));
+      const names = report.systems;
+      const controls = h("div", { class: "controls" },
+        MT.select("x axis", names.filter((n) => n !== state.system), state.x, (v) => { state.x = v; redraw(); }, { id: "an-scatter-x" }),
+        h("span", { class: "control" }, `y axis: ${state.system}`));
+      const plot = h("div", { id: "an-scatter" });
+      const redraw = () => {
+        MT.clear(plot);
+        const xs = scores.get(state.x) || [], ys = scores.get(state.system) || [];
+        const points = rows.map((i, k) => ({
+          x: xs[k], y: ys[k], id: segs.id[i],
+          title: `${segs.id[i]} · ${state.x} ${MT.fmt(xs[k])} · ${state.system} ${MT.fmt(ys[k])}\n${clip(segs.src[i], 80)}`,
+        }));
+        const above = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y > p.x).length;
+        const below = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y < p.x).length;
+        plot.appendChild(MT.segmentScatter({
+          points, xLabel: `${state.x} (sentence ${metric})`, yLabel: `${state.system} (sentence ${metric})`,
+          label: `segment ${metric}: ${state.system} against ${state.x}`,
+          onPick: (p) => { location.hash = MT.runLink("segments", { corpus: state.corpus, seg: p.id, systems: [state.x, state.system], metric }); },
+        }));
+        plot.appendChild(MT.note(`${MT.int(above)} segments above the diagonal (${state.system} higher), ${MT.int(below)} below. Click a point to open the segment in the explorer.`));
+      };
+      box.appendChild(h("h3", null, "Two systems, segment by segment"));
+      box.appendChild(controls);
+      box.appendChild(plot);
+      redraw();
+    }).catch((error) => { MT.clear(box).appendChild(MT.errorBox(error)); });
+    return box;
+  }
+
+  /** About 20 round bins covering [lo, hi]. */
+  function binEdges(lo, hi) {
+    const t = MT.ticks(lo, hi, 20);
+    return t.length >= 2 ? t : [lo, lo + 1];
+  }
+
+  // ---- the report's sections ---------------------------------------------------------------------
+
+  function differences(diff) {
+    const seg = diff.segments, docs = diff.documents;
+    const total = seg.win + seg.tie + seg.loss;
+    const better = diff.higher_is_better ? "higher" : "lower";
+    return h("div", { class: "an-diff" },
+      h("p", { class: "wtl", id: "an-wtl" },
+        h("span", { class: "win" }, `${MT.int(seg.win)} wins`), " · ", h("span", { class: "tie" }, `${MT.int(seg.tie)} ties`), " · ",
+        h("span", { class: "loss" }, `${MT.int(seg.loss)} losses`),
+        ` of ${MT.int(total)} segments (${MT.pct(seg.win / (total || 1))} won); documents ${docs.win}/${docs.tie}/${docs.loss}; mean Δ ${MT.signed(diff.mean_difference)}`),
+      MT.histogram({ edges: diff.histogram.edges, counts: diff.histogram.counts, color: MT.color(diff.system), marker: 0, width: 620, height: 200,
+        xLabel: `sentence ${diff.metric}: ${diff.system} − ${diff.baseline} (${better} is better)`, label: "histogram of segment differences" }));
+  }
+
+  function bucketChart(cut, pair, metric) {
+    const categories = cut.buckets.map((b) => ({ label: b.label, sub: `n=${b.n}`, title: `${b.label}: ${b.n} segments` }));
+    const series = pair.map((name) => ({
+      name, color: MT.color(name),
+      values: cut.buckets.map((b) => {
+        const sc = b.scores[name] || {};
+        return { y: sc.value, lo: sc.ci ? sc.ci[0] : null, hi: sc.ci ? sc.ci[1] : null };
+      }),
+    }));
+    const figure = MT.whiskerChart({ categories, series, yLabel: metric, label: `${metric} by ${cut.title}`, width: 560, height: 260 });
+    return h("div", { class: "an-bucket", "data-by": cut.by }, h("h3", null, `by ${cut.title}`), figure);
+  }
+
+  function wordChart(section, pair) {
+    const categories = section.buckets.map((b) => ({ label: b.label, sub: `${MT.int(b.n)} words`, title: `${b.label}: ${b.n} reference words` }));
+    const series = pair.map((name) => ({
+      name, color: MT.color(name),
+      values: section.buckets.map((b) => ({ y: (b.scores[name] || {}).value,
+        title: `${name} · ${b.label}: F ${MT.fmt(b.scores[name].value)} (P ${MT.fmt(b.scores[name].precision)}, R ${MT.fmt(b.scores[name].recall)})` })),
+    }));
+    return h("div", null, MT.whiskerChart({ categories, series, yLabel: "F-measure", label: "word accuracy", height: 240 }),
+      MT.note(`F-measure of reference words matched, by how often the word occurs in the ${section.source}.`));
+  }
+
+  function phenomena(section, pair) {
+    const categories = section.map((p) => ({ label: p.check, sub: `${p.items} items`, title: `${p.title} (${p.segments} segments)` }));
+    const series = pair.map((name) => ({
+      name, color: MT.color(name),
+      values: section.map((p) => {
+        const sc = p.scores[name] || {};
+        return { y: sc.value, lo: sc.ci ? sc.ci[0] : null, hi: sc.ci ? sc.ci[1] : null,
+          title: `${name} · ${p.check}: ${MT.fmt(sc.value)}% [${MT.fmt(sc.ci && sc.ci[0])}, ${MT.fmt(sc.ci && sc.ci[1])}] · ${sc.items - sc.matched} of ${sc.items} missed` };
+      }),
+    }));
+    const rows = [];
+    for (const p of section) for (const name of pair) for (const miss of (p.scores[name] || {}).missed || []) rows.push({ check: p.check, system: name, miss });
+    const table = h("table", { class: "an-misses", id: "an-misses" },
+      h("thead", null, h("tr", null, ["check", "system", "segment", "missed", "source", "hypothesis"].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", null, rows.map((r) => h("tr", { "data-check": r.check },
+        h("td", null, r.check), h("td", null, h("span", { class: "swatch", style: { background: MT.color(r.system) } }), r.system),
+        h("td", null, h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: r.miss.seg_id, systems: pair }) }, r.miss.seg_id)),
+        h("td", { class: "missed", lang: "zh" }, r.miss.missed.join(", ")),
+        h("td", { class: "src", lang: "zh" }, clip(r.miss.source, 70)),
+        h("td", { class: "hyp", lang: "en" }, clip(r.miss.hypothesis, 90))))));
+    return h("div", null, MT.whiskerChart({ categories, series, yLabel: "accuracy (%)", label: "phenomenon accuracy", height: 240 }),
+      MT.note(PHENOMENA_NOTE), rows.length ? h("h3", null, "Examples of missed items") : null, rows.length ? table : null);
+  }
+
+  function salient(section, pair) {
+    const out = h("div", { class: "an-grid" });
+    for (const entry of section.filter((e) => pair.includes(e.better) && pair.includes(e.worse))) {
+      out.appendChild(h("div", { class: "an-salient", "data-better": entry.better },
+        h("h3", null, `${entry.better} matches, ${entry.worse} misses`),
+        h("table", { class: "salient" },
+          h("thead", null, h("tr", null, ["n-gram", entry.better, entry.worse, "score", "e.g."].map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", null, entry.ngrams.map((g) => h("tr", null,
+            h("td", { class: "ngram" }, g.ngram), h("td", { class: "num" }, String(g.better)), h("td", { class: "num" }, String(g.worse)),
+            h("td", { class: "num" }, MT.fmt(g.score, 3)),
+            h("td", null, g.examples.map((id, k) => [k ? ", " : "", h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }) }, id)]))))))));
+    }
+    return out;
+  }
+
+  function clip(text, n) {
+    const t = String(text || "");
+    return t.length > n ? t.slice(0, n - 1) + "…" : t;
+  }
+})();
