@@ -31,7 +31,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS = "<img src=x onerror=alert(1)>"
 REPO = Path(__file__).resolve().parent.parent
-VIEWS = ["leaderboard", "history", "documents", "segments", "significance", "scripts", "provenance"]
+VIEWS = ["leaderboard", "history", "documents", "segments", "significance", "analysis", "scripts", "provenance"]
 
 if not CHROMIUM.exists():
     pytest.skip("browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
@@ -342,6 +342,9 @@ def test_serve_gives_the_same_pages_live_and_read_only(site, watched):
         assert watched.page.locator("table.leaderboard tbody tr").count() == 3
         watched.open(base + "#/segments?corpus=paired.zh-Hans")
         watched.page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+        watched.open(base + "#/analysis?corpus=paired.zh-Hans")
+        watched.page.wait_for_selector("#an-histograms figure")
+        assert watched.page.locator("#an-buckets .an-bucket").count() >= 3
         assert watched.errors == []
         assert all(url.startswith(base) for url in watched.requests)
         for method in ("POST", "PUT"):
@@ -440,4 +443,149 @@ def test_significance_page_ranks_twelve_wmt22_systems_in_clusters(wmt22_site, wa
     assert page.locator("section.matrix[data-metric='bleu'] td.sig-better").count() > 20
     assert "Clusters:" in page.locator("#main").inner_text()
     watched.shot("significance-wmt22-clusters")
+    assert watched.errors == []
+
+
+def _chunk(site_url: str, relative: str) -> dict:
+    """A data chunk of a written site, as the JSON inside its ``MTEVAL.receive(url, …)`` call."""
+    from urllib.parse import urlparse
+
+    text = (Path(urlparse(site_url).path).parent / relative).read_text(encoding="utf-8")
+    return json.loads(text[text.index(",") + 1:text.rindex(")")])
+
+
+def test_analysis_view_shows_the_analyze_numbers_for_twelve_wmt22_systems(wmt22_site, watched):
+    """Buckets with CI whiskers, word accuracy, phenomena, salient n-grams and differences, from the chunk."""
+    report = _chunk(wmt22_site["url"], f"data/runs/{wmt22_site['run']}/analysis.js")
+    assert report["baseline"] == "JDExploreAcademy" and len(report["systems"]) == 12
+    watched.open(f"{wmt22_site['url']}#/analysis?run={wmt22_site['run']}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-histograms figure")
+    corpus = report["corpora"]["wmt22"]
+    cuts = page.locator("#an-buckets .an-bucket")
+    assert cuts.evaluate_all("cuts => cuts.map(c => c.dataset.by)") == [c["by"] for c in corpus["buckets"]]
+    for cut in corpus["buckets"]:
+        points = page.locator(f".an-bucket[data-by='{cut['by']}'] g.whisker-point")
+        assert points.count() == 2 * len(cut["buckets"])  # baseline and Online-W, one dot each per bucket
+        first = cut["buckets"][0]["scores"]["Online-W"]
+        title = page.locator(f".an-bucket[data-by='{cut['by']}'] g.whisker-point[data-system='Online-W'] title").first
+        assert title.text_content().endswith(f"{first['value']:.2f} [{first['ci'][0]:.2f}, {first['ci'][1]:.2f}]")
+        whiskers = page.locator(f".an-bucket[data-by='{cut['by']}'] g.whisker-point line.whisker").count()
+        assert whiskers == 3 * 2 * len(cut["buckets"])  # the interval and its two caps
+    assert page.locator("#an-word-accuracy g.whisker-point").count() == 2 * len(corpus["word_accuracy"]["buckets"])
+    checks = [p["check"] for p in corpus["phenomena"]]
+    assert checks == ["numbers", "dates", "names", "copies", "quotes"]
+    assert page.locator("#an-phenomena g.whisker-point").count() == 2 * len(checks)
+    misses = page.locator("#an-misses tbody tr")
+    expected = sum(len(p["scores"][name]["missed"]) for p in corpus["phenomena"] for name in ("JDExploreAcademy", "Online-W"))
+    assert misses.count() == expected > 0
+    diff = next(d for d in corpus["differences"] if d["system"] == "Online-W")
+    wtl = page.locator("#an-wtl").inner_text()
+    assert f"{diff['segments']['win']:,} wins" in wtl and f"{diff['segments']['loss']:,} losses" in wtl
+    assert page.locator("#an-differences svg.histogram rect.bar").count() == len(diff["histogram"]["counts"])
+    salient = page.locator("#an-salient .an-salient")
+    assert salient.count() == 2
+    online_w = next(e for e in corpus["salient"] if e["better"] == "Online-W" and e["worse"] == "JDExploreAcademy")
+    assert online_w["ngrams"][0]["ngram"] in salient.nth(0).inner_text() + salient.nth(1).inner_text()
+    # Another system re-draws every section for it.
+    page.select_option("#an-system", "AISP-SJTU")
+    page.wait_for_selector("#an-buckets g.whisker-point[data-system='AISP-SJTU']")
+    page.select_option("#an-system", "Online-W")
+    page.wait_for_selector("#an-histograms figure")
+    watched.shot("analysis-wmt22")
+    assert watched.errors == []
+
+
+def test_segment_score_histograms_and_scatter_open_the_segment(wmt22_site, watched):
+    """One histogram per system (its bins count every segment); a scatter point click opens that segment."""
+    run = wmt22_site["run"]
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-histograms figure")
+    figures = page.locator("#an-histograms figure")
+    assert figures.count() == 12
+    for k in range(12):
+        counts = figures.nth(k).locator("rect.bar title").evaluate_all(
+            "ts => ts.map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, ''), 10))")
+        assert sum(counts) == 1875, figures.nth(k).get_attribute("data-system")
+    figures.first.screenshot(path=str(_artifacts() / "histogram-wmt22.png"))
+    page.locator("#an-histograms").screenshot(path=str(_artifacts() / "histograms-wmt22.png"))
+    points = page.locator("#an-scatter circle.seg-point")
+    assert points.count() == 1875
+    note = page.locator("#an-scatter .note").inner_text()
+    above, below = (int(n.replace(",", "")) for n in re.findall(r"([\d,]+) segments above the diagonal .*?, ([\d,]+) below", note)[0])
+    diff = next(d for d in _chunk(wmt22_site["url"], f"data/runs/{run}/analysis.js")["corpora"]["wmt22"]["differences"]
+                if d["system"] == "Online-W")
+    assert (above, below) == (diff["segments"]["win"], diff["segments"]["loss"])  # ties: on the diagonal
+    page.locator("#an-scatter").screenshot(path=str(_artifacts() / "scatter-wmt22.png"))
+    seg = points.nth(1200).get_attribute("data-seg")
+    page.locator(f"#an-scatter circle.seg-point[data-seg='{seg}']").dispatch_event("click")
+    watched.ready()
+    page.wait_for_selector(f"article.seg.target[data-seg-id='{seg}']")
+    hash_ = page.evaluate("location.hash")
+    assert hash_.startswith("#/segments?") and "systems=JDExploreAcademy%2COnline-W" in hash_
+    assert page.locator("article.seg.target .hyp").count() == 2
+    assert watched.errors == []
+
+
+def _cjk_font_installed() -> bool:
+    try:
+        listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(listed.strip())
+
+
+GLYPH_CHECK = """el => {
+  const font = getComputedStyle(el).font;
+  const text = [...el.textContent].filter(c => /\\p{Script=Han}/u.test(c)).slice(0, 8);
+  const canvas = document.createElement("canvas");
+  canvas.width = 64; canvas.height = 64;
+  const g = canvas.getContext("2d", { willReadFrequently: true });
+  const image = (c) => {
+    g.clearRect(0, 0, 64, 64); g.font = font; g.fillStyle = "#000"; g.fillText(c, 4, 44);
+    return Array.from(g.getImageData(0, 0, 64, 64).data).join(",");
+  };
+  const tofu = image("\\u{10FFFD}");
+  const images = text.map(image);
+  g.font = font;
+  return { font, chars: text.join(""), distinct: new Set(images).size, likeTofu: images.filter(i => i === tofu).length,
+           width: g.measureText(text.join("")).width, tofuWidth: g.measureText("\\u{10FFFD}".repeat(text.length)).width };
+}"""
+
+
+def test_chinese_sources_are_drawn_with_glyphs_not_boxes(wmt22_site, watched):
+    """Eight different Han characters of a source drawn in the page's font: eight different images, none
+    the missing-glyph box (a string of a code point no font has), and a different width from as many boxes."""
+    if not _cjk_font_installed():
+        pytest.skip("no CJK font (fc-list :lang=zh is empty): apt-get install -y fonts-noto-cjk (.ci/run does)")
+    watched.open(f"{wmt22_site['url']}#/segments?run={wmt22_site['run']}&corpus=wmt22")
+    page = watched.page
+    page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+    source = page.locator("article.seg .seg-src .text").first
+    assert source.get_attribute("lang") in ("zh-Hans", "zh-Hant")
+    found = source.evaluate(GLYPH_CHECK)
+    assert len(found["chars"]) == 8, found
+    assert "CJK" in found["font"] or "sans-serif" in found["font"], found
+    assert found["likeTofu"] == 0, found
+    assert found["distinct"] == 8, found  # missing glyphs would all be the same box
+    assert abs(found["width"] - found["tofuWidth"]) > 0.5, found
+    watched.shot("segments-cjk-wmt22", full_page=False)
+    assert watched.errors == []
+
+
+def test_leaderboard_and_history_show_sparklines_of_each_systems_runs(site, watched):
+    watched.open(f"{site['url']}#/leaderboard?run=2&corpus=paired.zh-Hans")
+    page = watched.page
+    gloss = page.locator("table.leaderboard tr[data-system='gloss'] svg.sparkline")
+    assert gloss.count() == 1 and gloss.get_attribute("data-runs") == "2"  # runs 1 and 2
+    assert gloss.locator("polyline.spark-line").count() == 1
+    assert page.locator(f"table.leaderboard tr[data-system='{site['system']}'] svg.sparkline").get_attribute("data-runs") == "1"
+    watched.open(f"{site['url']}#/leaderboard?run=1&corpus=paired.zh-Hans")
+    assert page.locator("table.leaderboard tr[data-system='gloss'] svg.sparkline").get_attribute("data-runs") == "1"
+    watched.open(f"{site['url']}#/history?corpus=paired.zh-Hans&metric=bleu")
+    trends = page.locator("table.trends tbody tr")
+    assert trends.count() == 3
+    assert page.locator("table.trends tr[data-system='gloss'] svg.sparkline polyline").count() == 1
+    watched.shot("history-sparklines")
     assert watched.errors == []

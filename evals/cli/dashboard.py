@@ -33,7 +33,8 @@ def dashboard(out, run_refs, db) -> None:
 
     Pages: leaderboard with confidence intervals, history across runs,
     per-document scores, a segment explorer with word-level differences,
-    significance matrices, script robustness and provenance.
+    significance matrices, analyses (bucket charts, phenomena, histograms,
+    a two-system scatter), script robustness and provenance.
     """
     from evals.dashboard.site import write_site
 
