@@ -8,7 +8,7 @@ here once:
   ``"module:attribute"``, imported only when that name is used, so
   ``mteval --help``, validating a suite and lexical scoring never import
   torch, transformers or comet (plugin modules keep heavy imports inside
-  functions). An entry's ``extra`` names the ``pip install 'mteval[extra]'``
+  functions). An entry's ``extra`` names the ``pip install 'mteval-zh[extra]'``
   that provides a target's packages, so a missing one is the user's to fix;
 * **"did you mean" errors** for unknown names;
 * **one option check**: options are the implementation's keyword arguments,
@@ -120,7 +120,7 @@ class PluginTable(Generic[P]):
             raise UsageError(
                 f"{self.kind} '{name}' needs packages that are not installed ({error.name})",
                 field=self.field,
-                hint=f"pip install 'mteval[{entry.extra}]'",
+                hint=f"pip install 'mteval-zh[{entry.extra}]'",
             ) from error
         return getattr(module, attribute)
 

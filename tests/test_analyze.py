@@ -196,7 +196,7 @@ def test_bad_input_is_one_line_and_exit_2(run, tmp_path, capsys):
     from evals.analysis.pos import tagger_available
 
     if tagger_available() is not None:  # no NLTK tagger here: --pos says what to install, in one line
-        cases["pip install 'mteval[pos]'"] = ["analyze", run_id, BASELINE, SYSTEM, "--pos", "--db", db]
+        cases["pip install 'mteval-zh[pos]'"] = ["analyze", run_id, BASELINE, SYSTEM, "--pos", "--db", db]
     for expected, args in cases.items():
         code, out, err = mteval(args, capsys)
         assert code == 2 and expected in err and len(err.strip().splitlines()) == 1, (args, err)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 if importlib.util.find_spec("comet") is None or importlib.util.find_spec("torch") is None:
-    pytest.skip("unbabel-comet and torch are not installed (pip install 'mteval[comet]')",
+    pytest.skip("unbabel-comet and torch are not installed (pip install 'mteval-zh[comet]')",
                 allow_module_level=True)
 
 from evals.store.cache import cache_key  # noqa: E402

@@ -26,7 +26,7 @@ from evals.metrics import get_metric
 from evals.metrics.base import VARIABLE_REFS
 from evals.metrics.ngram_match import available, chrf_f_scores
 
-pytestmark = pytest.mark.skipif(not available(), reason="numba is not installed (pip install 'mteval[fast]')")
+pytestmark = pytest.mark.skipif(not available(), reason="numba is not installed (pip install 'mteval-zh[fast]')")
 
 
 def sacrebleu_rows(sacre, hyps: list[str], refs: list[tuple[str, ...]]) -> np.ndarray:

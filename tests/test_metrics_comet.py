@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 if importlib.util.find_spec("comet") is None or importlib.util.find_spec("torch") is None:
-    pytest.skip("unbabel-comet and torch are not installed (pip install 'mteval[comet]')",
+    pytest.skip("unbabel-comet and torch are not installed (pip install 'mteval-zh[comet]')",
                 allow_module_level=True)
 
 from evals.errors import InputError, Unavailable  # noqa: E402

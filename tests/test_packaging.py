@@ -1,24 +1,39 @@
-"""The main job from anywhere: a wheel built from the checkout runs the default suite in an empty directory.
+"""mteval from its wheel, outside the checkout: the main job, the GitHub Action's script, the pytest plugin.
 
-The wheel must carry the built-in corpora (``corpora/`` mapped to
-``evals.builtin_corpora``) and the built-in suites must find them there, not
-in the working directory. The venv sees the shared environment's packages
-through a ``.pth`` file (the dependencies; nothing is downloaded), but not
-the checkout: the test runs from an empty directory without PYTHONPATH and
-checks where ``evals`` was imported from.
+The wheel (distribution ``mteval-zh``: ``mteval`` and ``evals`` are other
+projects' names on PyPI) must carry the built-in corpora (``corpora/`` mapped
+to ``evals.builtin_corpora``), suites, policy and dashboard assets, and the
+built-in suites must find the corpora there, not in the working directory.
+The venv sees the shared environment's packages through a ``.pth`` file (the
+dependencies; nothing is downloaded), but not the checkout: commands run from
+folders outside it without PYTHONPATH, and a test checks where ``evals`` was
+imported from.
+
+The example user repository (``examples/ci-repo``) is copied out and gated by
+``scripts/ci_gate.sh`` -- the steps ``action.yml`` runs -- with the installed
+command: exit 0 on its committed translations, 1 with ``::error`` annotations
+on degraded ones, 2 against a baseline saved with another BLEU tokenizer.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
+import pytest
+import yaml
 
 from tests.conftest import REPO
+
+EXAMPLE = REPO / "examples" / "ci-repo"
+GATE_SCRIPT = REPO / "scripts" / "ci_gate.sh"
 
 
 def _checkout_copy(target: Path) -> Path:
@@ -32,13 +47,16 @@ def _checkout_copy(target: Path) -> Path:
     return target
 
 
-def test_wheel_runs_the_default_suite_in_an_empty_directory(tmp_path):
-    source = _checkout_copy(tmp_path / "src")
-    wheels = tmp_path / "wheels"
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The wheel, built from a copy of the checkout, installed into a fresh venv: (wheel, venv python, env)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    source = _checkout_copy(tmp / "src")
+    wheels = tmp / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                     "--no-index", "-q", "-w", str(wheels)], check=True, capture_output=True, text=True)
-    (wheel,) = wheels.glob("mteval-*.whl")
-    venv = tmp_path / "venv"
+    (wheel,) = wheels.glob("mteval_zh-*.whl")
+    venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     # Install before the venv can see the shared environment: pip must not find (and replace) its mteval,
@@ -49,17 +67,175 @@ def test_wheel_runs_the_default_suite_in_an_empty_directory(tmp_path):
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "shared-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    env["HF_HUB_OFFLINE"] = "1"
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return wheel, python, env
 
+
+def test_the_wheel_holds_suites_policy_corpora_and_dashboard_and_core_needs_no_torch(installed):
+    wheel, _, _ = installed
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        (metadata,) = [n for n in names if n.endswith(".dist-info/METADATA")]
+        meta = archive.read(metadata).decode("utf-8")
+        (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        entries = archive.read(entry_points).decode("utf-8")
+    for path in ("evals/suites/default.yaml", "evals/policy.yaml", "evals/builtin_corpora/paired.zh-Hans.jsonl",
+                 "evals/builtin_corpora/manifest.json", "evals/dashboard/static/index.html",
+                 "evals/dashboard/static/assets/app.css", "evals/dashboard/static/assets/js/charts.js",
+                 "evals/dashboard/static/assets/js/views/analysis.js", "evals/phenomena/numbers.py"):
+        assert path in names, path
+    assert not any(n.startswith(("tests/", "examples/", "seeds/")) for n in names)
+    assert re.search(r"^Name: mteval-zh$", meta, re.M)
+    core = [line for line in meta.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    assert core and not any(re.search(r"\b(torch|transformers|unbabel-comet|ray)\b", line) for line in core), core
+    extras = set(re.findall(r"^Provides-Extra: (\S+)$", meta, re.M))
+    assert {"comet", "models", "postgres", "test"} <= extras
+    assert any(re.search(r"torch.*extra == \"models\"", line) for line in meta.splitlines())
+    assert "mteval = evals.cli:main" in entries and "mteval = evals.pytest_plugin" in entries
+
+
+def test_wheel_runs_the_default_suite_in_an_empty_directory(installed, tmp_path):
+    _, python, env = installed
     empty = tmp_path / "empty"
     empty.mkdir()
-    env["HF_HUB_OFFLINE"] = "1"
     where = subprocess.run([str(python), "-c", "import evals; print(evals.__file__)"], cwd=empty, env=env,
                            check=True, capture_output=True, text=True).stdout.strip()
-    assert Path(where).is_relative_to(venv), f"evals imported from {where}, not the installed wheel"
-    run = subprocess.run([str(python), "-m", "evals", "run", "--db", str(tmp_path / "db.sqlite"), "-q"],
+    assert Path(where).is_relative_to(python.parent.parent), f"evals imported from {where}, not the installed wheel"
+    run = subprocess.run(["mteval", "run", "--db", str(tmp_path / "db.sqlite"), "-q"],
                          cwd=empty, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     for corpus in ("paired.zh-Hans", "paired.zh-Hant", "mono-zh", "mono-en"):
         assert corpus in run.stdout
     assert "gloss" in run.stdout and "bleu" in run.stdout
     assert list(empty.iterdir()) == []  # nothing written to the working directory
+
+
+def _example(tmp_path: Path) -> Path:
+    """A copy of the example repository, outside the checkout."""
+    repo = tmp_path / "ci-repo"
+    shutil.copytree(EXAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__", "mteval-reports"))
+    return repo
+
+
+def _gate(repo: Path, env: dict, python: Path, **extra: str) -> subprocess.CompletedProcess:
+    """``scripts/ci_gate.sh`` as the action runs it (inputs as environment), with GitHub's files."""
+    output, summary = repo / "github-output.txt", repo / "step-summary.md"
+    for path in (output, summary):
+        path.unlink(missing_ok=True)
+    env = {**env, "MTEVAL_SUITE": "suite.yaml", "MTEVAL_BASELINE": "baselines/our-model.json",
+           "MTEVAL_SYSTEM": "our-model", "MTEVAL_PYTHON": str(python), "MTEVAL_INSTALL": "", "MTEVAL_DB": "",
+           "MTEVAL_REPORTS": "mteval-reports", "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
+           **extra}
+    return subprocess.run(["bash", str(GATE_SCRIPT)], cwd=repo, env=env, capture_output=True, text=True)
+
+
+def _outputs(repo: Path) -> dict[str, str]:
+    lines = (repo / "github-output.txt").read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+def _degrade(path: Path) -> None:
+    """Our model, worse: every third word dropped, and the numbers of every other segment changed."""
+    out = []
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+        words = [w for j, w in enumerate(line.split()) if j % 3 != 1]
+        text = " ".join(words)
+        if i % 2 == 0:
+            text = re.sub(r"\d+", lambda m: str(int(m.group()) + 7), text)
+        out.append(text)
+    path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
+    _, python, env = installed
+    repo = _example(tmp_path)
+
+    passed = _gate(repo, env, python)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    outputs = _outputs(repo)
+    assert outputs["result"] == "pass" and outputs["exit-code"] == "0"
+    for key in ("markdown", "junit", "json"):
+        assert (repo / outputs[key]).is_file(), key
+    assert json.loads((repo / outputs["json"]).read_text(encoding="utf-8"))["passed"] is True
+    assert "PASS" in (repo / "step-summary.md").read_text(encoding="utf-8")
+    assert "::error" not in passed.stdout
+
+    _degrade(repo / "translations" / "our-model.en")
+    failed = _gate(repo, env, python)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert _outputs(repo)["result"] == "fail"
+    errors = [line for line in failed.stdout.splitlines() if line.startswith("::error")]
+    pattern = re.compile(r"^::error file=baselines/our-model\.json,title=mteval%3A (\S+) regression on shop-news::"
+                         r"[^\r\n]*dropped by [\d.]+ points")
+    assert sorted(pattern.match(line).group(1) for line in errors) == ["bleu", "chrf", "numbers"], errors
+    assert "FAIL" in (repo / "step-summary.md").read_text(encoding="utf-8")
+    report = json.loads((repo / "mteval-reports" / "mteval-report.json").read_text(encoding="utf-8"))
+    assert len(report["failures"]) == len(errors) == 3
+
+    # A baseline saved with another BLEU tokenizer is not comparable: exit 2, no verdict.
+    shutil.copy2(EXAMPLE / "translations" / "our-model.en", repo / "translations" / "our-model.en")
+    suite = (repo / "suite.yaml").read_text(encoding="utf-8")
+    other = repo / "suite-intl.yaml"
+    other.write_text(suite.replace("metrics: [bleu, chrf, numbers]",
+                                   "metrics: [{name: bleu, options: {tokenize: intl}}, chrf, numbers]"),
+                     encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'intl.db'}"
+    for args in (["run", str(other), "--db", db, "-q"],
+                 ["baseline", "save", "latest:our-model", "--out", "baselines/intl.json", "--db", db]):
+        subprocess.run(["mteval", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
+    mismatched = _gate(repo, env, python, MTEVAL_BASELINE="baselines/intl.json")
+    assert mismatched.returncode == 2, mismatched.stdout + mismatched.stderr
+    assert _outputs(repo)["result"] == "error"
+    assert "tok:intl" in mismatched.stderr + mismatched.stdout and "tok:13a" in mismatched.stderr + mismatched.stdout
+    assert "Traceback" not in mismatched.stderr
+
+
+def test_the_example_repositorys_own_tests_use_the_installed_plugin(installed, tmp_path):
+    _, python, env = installed
+    repo = _example(tmp_path)
+    db = f"sqlite:///{tmp_path / 'results.db'}"
+    subprocess.run(["mteval", "run", "suite.yaml", "--db", db, "-q"], cwd=repo, env=env, check=True,
+                   capture_output=True, text=True)
+    tests = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", "--mteval-db", db],
+                           cwd=repo, env=env, capture_output=True, text=True)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
+    where = subprocess.run([str(python), "-c", "import evals.pytest_plugin as p; print(p.__file__)"], cwd=repo,
+                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+    assert Path(where).is_relative_to(python.parent.parent)
+    _degrade(repo / "translations" / "our-model.en")
+    subprocess.run(["mteval", "run", "suite.yaml", "--db", db, "-q"], cwd=repo, env=env, check=True,
+                   capture_output=True, text=True)
+    failing = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
+                              "--mteval-db", db], cwd=repo, env=env, capture_output=True, text=True)
+    assert failing.returncode == 1 and "2 failed" in failing.stdout, failing.stdout
+    assert "bleu dropped by" in failing.stdout
+
+
+def test_action_yml_is_a_composite_action_whose_inputs_all_reach_the_script():
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    text = yaml.safe_dump(steps)
+    for name, spec in action["inputs"].items():
+        assert f"inputs.{name}" in text, f"input {name!r} is used by no step"
+        assert spec.get("description")
+        assert spec.get("required") or "default" in spec, name
+    (gate,) = [s for s in steps if s.get("id") == "gate"]
+    assert "scripts/ci_gate.sh" in gate["run"] and gate["shell"] == "bash"
+    script = GATE_SCRIPT.read_text(encoding="utf-8")
+    given = set(gate["env"])
+    read = set(re.findall(r"\$\{?(MTEVAL_[A-Z_]+)", script))
+    assert given == read, (given ^ read)
+    written = set(re.findall(r'echo "([a-z-]+)=\$', script))
+    for name, spec in action["outputs"].items():
+        assert spec["value"] == f"${{{{ steps.gate.outputs.{name} }}}}" and name in written, name
+    uses = {s["uses"].split("@")[0] for s in steps if "uses" in s}
+    assert {"actions/setup-python", "actions/cache", "actions/upload-artifact"} <= uses
+    caches = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache")]
+    assert "~/.cache/pip" in caches and "~/.cache/huggingface" in caches
+    assert "steps.hf-cache.outputs.cache-hit" in gate["env"]["MTEVAL_FETCH_MODELS"]
+    workflow = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "translations.yml").read_text(encoding="utf-8"))
+    (step,) = [s for s in workflow["jobs"]["gate"]["steps"] if "mteval" in str(s.get("uses", ""))]
+    assert set(step["with"]) <= set(action["inputs"]) and {"suite", "baseline"} <= set(step["with"])

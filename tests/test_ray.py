@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 if importlib.util.find_spec("ray") is None:
-    pytest.skip("ray is not installed (pip install 'mteval[ray]')", allow_module_level=True)
+    pytest.skip("ray is not installed (pip install 'mteval-zh[ray]')", allow_module_level=True)
 
 from evals.corpora.loaders import load_segments  # noqa: E402
 from evals.errors import InputError  # noqa: E402
@@ -136,7 +136,7 @@ def test_sacrebleu_statistics_equal_local(executor, texts, name):
 
 def test_comet_scores_equal_local(ray_session, texts, tmp_path_factory):
     if importlib.util.find_spec("comet") is None:
-        pytest.skip("unbabel-comet is not installed (pip install 'mteval[comet]')")
+        pytest.skip("unbabel-comet is not installed (pip install 'mteval-zh[comet]')")
     from tests.tiny_comet import build
 
     checkpoint = build(tmp_path_factory.mktemp("tiny-comet"))["regression"]

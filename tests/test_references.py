@@ -110,7 +110,7 @@ def test_extracted_references_are_reused_and_never_mixed(n_jobs):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("comet") is None or importlib.util.find_spec("torch") is None,
-                    reason="unbabel-comet and torch are not installed (pip install 'mteval[comet]')")
+                    reason="unbabel-comet and torch are not installed (pip install 'mteval-zh[comet]')")
 def test_comet_scores_each_reference_and_takes_the_mean(tmp_path):
     from tests.tiny_comet import build
 

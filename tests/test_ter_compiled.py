@@ -36,7 +36,7 @@ from evals.metrics import get_metric
 from evals.metrics.ter_compiled import FALLBACK_MESSAGE, CompiledTER
 from tests.wmt22 import SYSTEMS, hypotheses, lines, require_wmt22
 
-numba = pytest.importorskip("numba", reason="the compiled TER needs numba (pip install 'mteval[fast]')")
+numba = pytest.importorskip("numba", reason="the compiled TER needs numba (pip install 'mteval-zh[fast]')")
 from evals.metrics.ter_numba import ter_edits  # noqa: E402  (after the skip: it imports numba)
 
 OPTIONS = ("normalized", "no_punct", "asian_support", "case_sensitive")
@@ -212,7 +212,7 @@ def test_without_numba_falls_back_to_sacrebleu_with_one_warning(monkeypatch):
         second = metric.segment_stats(hyps, refs).tolist()
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
     assert len(messages) == 1 and messages[0].startswith(FALLBACK_MESSAGE.split("(")[0])
-    assert "mteval[fast]" in messages[0]
+    assert "mteval-zh[fast]" in messages[0]
     assert metric.backend == "python"
     assert first == second == expected == np.array(sacrebleu_rows({}, hyps, refs), dtype=np.float64).tolist()
     assert "evals.metrics.ter_numba" not in sys.modules

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from evals.errors import Unavailable
 
-INSTALL_HINT = ("pip install 'mteval[pos]' and fetch the tagger model: "
+INSTALL_HINT = ("pip install 'mteval-zh[pos]' and fetch the tagger model: "
                 "python -m nltk.downloader averaged_perceptron_tagger_eng")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from evals.annotations import FORMATS as ANNOTATION_FORMATS
 from evals.cli.analyze import analysis_options, analysis_settings, print_report
 from evals.cli.run import emit
 from evals.cli.stores import READS, store_option
@@ -294,11 +295,16 @@ def _print_comparison(result) -> None:
               help="Write JUnit XML: one test case per metric, per document, per flag check.")
 @click.option("--json", "json_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="Write the report as JSON.")
+@click.option("--annotations", type=click.Choice(sorted(ANNOTATION_FORMATS)), default=None,
+              help="Also print one CI annotation per regression: `github` = GitHub Actions `::error` workflow "
+                   "commands (on the baseline file, or --annotation-file).")
+@click.option("--annotation-file", default=None, metavar="PATH",
+              help="The file the annotations point at (default: the --baseline file).")
 @store_option(READS)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="What to print on stdout.")
 def check(baseline_file, baseline_run, baseline_system, run_ref, system, policy, metrics, corpora, markdown,
-          junit, json_path, db, fmt) -> None:
+          junit, json_path, annotations, annotation_file, db, fmt) -> None:
     """The CI gate: fail when a candidate regresses significantly against a baseline.
 
     \b
@@ -326,6 +332,10 @@ def check(baseline_file, baseline_run, baseline_system, run_ref, system, policy,
     else:
         report.render(_stdout_console())
     write_outputs(report, markdown=markdown, junit=junit, json_path=json_path)
+    if annotations is not None:
+        target = annotation_file or (str(baseline_file) if baseline_file is not None else None)
+        for line in ANNOTATION_FORMATS[annotations](report, file=target):
+            click.echo(line)
     if not report.passed:
         # click's non-standalone mode swallows Exit codes, so leave with the gate's code directly.
         sys.stdout.flush()

@@ -100,7 +100,7 @@ from evals.executors.local import LocalExecutor
 
 #: Metric chunks per actor when ``batch_size`` is not given: a few, so a slow chunk does not idle the rest.
 CHUNKS_PER_ACTOR = 4
-INSTALL_HINT = "pip install 'mteval[ray]'"
+INSTALL_HINT = "pip install 'mteval-zh[ray]'"
 
 
 class RayExecutor(Executor):

@@ -5,7 +5,7 @@ Each entry names its implementation as ``"module:attribute"`` and is imported
 only when asked for, so listing metrics stays cheap and neural metrics
 (``comet``, ``cometkiwi``) can register here without importing torch: their
 module imports heavy packages inside its functions, and an entry's ``extra``
-names the ``pip install 'mteval[extra]'`` that provides them.
+names the ``pip install 'mteval-zh[extra]'`` that provides them.
 
 Options are the implementation's keyword arguments; unknown ones are refused
 with a "did you mean" hint rather than ignored. Lookup, lazy import and that

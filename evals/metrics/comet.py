@@ -321,7 +321,7 @@ class Comet(Metric):
     ) -> None:
         if not (_installed("comet") and _installed("torch")):
             raise Unavailable(f"{self.name} needs unbabel-comet and torch, which are not installed",
-                              hint="pip install 'mteval[comet]'")
+                              hint="pip install 'mteval-zh[comet]'")
         spec = self.default_model if model is None else _text(model, "model")
         self.precision_option = _choice(precision, PRECISIONS, "precision")
         self.device_option = _device(device)

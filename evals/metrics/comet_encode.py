@@ -95,7 +95,7 @@ def load_model(path: Path, *, device: str, precision: str, doc_context: bool, la
             from comet import load_from_checkpoint
         except ImportError as error:  # a broken install; the metric module checked presence already
             raise Unavailable(f"unbabel-comet cannot be imported for {label} ({error})",
-                              hint="pip install 'mteval[comet]'") from error
+                              hint="pip install 'mteval-zh[comet]'") from error
         finally:  # importing comet calls logging.basicConfig(level=INFO) for the whole process
             for handler in [h for h in root.handlers if h not in handlers]:
                 root.removeHandler(handler)

@@ -781,7 +781,7 @@ def _engine(value: Any) -> str:
     _choice(value, list(ENGINES), "engine")
     if value == "numba" and not available():
         raise InputError("the numba engine needs numba, which is not installed", field="engine",
-                         hint="pip install 'mteval[fast]', or use engine: sacrebleu")
+                         hint="pip install 'mteval-zh[fast]', or use engine: sacrebleu")
     return value
 
 

@@ -11,7 +11,7 @@ the choice of the best reference and the averaging of reference lengths,
 scoring and the signature -- so the rows are sacrebleu's rows (the parity
 tests compare every WMT22 segment) and the signature does not change.
 
-numba is optional (``pip install 'mteval[fast]'``). It is imported when the
+numba is optional (``pip install 'mteval-zh[fast]'``). It is imported when the
 first statistic is computed, not when the metric is built (importing numba
 costs half a second that a fully cached re-run should not pay). Without it
 the metric warns once and runs sacrebleu's Python (``backend`` says which
@@ -34,7 +34,7 @@ COMPILED, PYTHON = "numba", "python"
 
 FALLBACK_MESSAGE = (
     "numba is not available ({error}): TER runs sacrebleu's pure-Python edit distance instead "
-    "(identical statistics, about 100x slower); install it with pip install 'mteval[fast]'"
+    "(identical statistics, about 100x slower); install it with pip install 'mteval-zh[fast]'"
 )
 
 

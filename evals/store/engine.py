@@ -41,7 +41,7 @@ ENV_VAR = "MTEVAL_DB"
 BACKENDS = ("sqlite", "postgresql")
 # Plain postgresql:// means psycopg2 to SQLAlchemy; mteval ships (and tests) psycopg 3.
 _PG_DRIVER = "postgresql+psycopg"
-_PG_INSTALL_HINT = "pip install 'mteval[postgres]' (psycopg 3)"
+_PG_INSTALL_HINT = "pip install 'mteval-zh[postgres]' (psycopg 3)"
 PG_CONNECT_TIMEOUT_S = 10
 DEFAULT_PATH = Path("results") / "mteval.db"
 BUSY_TIMEOUT_S = 30

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The steps of mteval's GitHub Action (action.yml), as one script the tests run locally:
+# install mteval (optional), fetch the suite's model checkpoints (when the cache missed), run the suite,
+# gate the candidate against the committed baseline, and hand the results to the workflow.
+#
+# Inputs (environment; action.yml sets them from its inputs):
+#   MTEVAL_SUITE        suite YAML (required)
+#   MTEVAL_BASELINE     baseline file written by `mteval baseline save` (required)
+#   MTEVAL_SYSTEM       candidate system name (default: the run's only system)
+#   MTEVAL_DB           results database URL (default: sqlite in MTEVAL_REPORTS)
+#   MTEVAL_INSTALL      pip requirement to install mteval from, e.g. mteval-zh or a wheel path (empty: installed)
+#   MTEVAL_EXTRAS       extras to install with it, e.g. comet,models (empty: none)
+#   MTEVAL_PYTHON       the Python to install into and run with (default: python)
+#   MTEVAL_FETCH_MODELS "true": run `mteval models fetch SUITE` first (the Hugging Face cache missed)
+#   MTEVAL_REPORTS      folder for the reports (default: mteval-reports)
+# Outputs: $GITHUB_OUTPUT gets result (pass|fail|error), exit-code, markdown, junit, json;
+# `mteval check` appends the Markdown report to $GITHUB_STEP_SUMMARY and prints one `::error`
+# annotation per regression. Exit code: mteval check's (0 pass, 1 regression, 2 input or usage error).
+set -uo pipefail
+
+fail() { echo "::error title=mteval gate::$1"; exit 2; }
+[ -n "${MTEVAL_SUITE:-}" ] || fail "no suite given (input 'suite')"
+[ -n "${MTEVAL_BASELINE:-}" ] || fail "no baseline file given (input 'baseline')"
+python=${MTEVAL_PYTHON:-python}
+reports=${MTEVAL_REPORTS:-mteval-reports}
+mkdir -p "$reports" || fail "cannot create the reports folder $reports"
+db=${MTEVAL_DB:-sqlite:///$(cd "$reports" && pwd)/mteval.db}
+markdown="$reports/mteval-report.md"
+junit="$reports/mteval-junit.xml"
+json="$reports/mteval-report.json"
+
+finish() {  # finish CODE: the outputs, then leave with CODE
+  local code=$1 result=error
+  [ "$code" = 0 ] && result=pass
+  [ "$code" = 1 ] && result=fail
+  if [ -n "${GITHUB_OUTPUT:-}" ]; then
+    { echo "result=$result"; echo "exit-code=$code"; echo "markdown=$markdown"; echo "junit=$junit"
+      echo "json=$json"; } >> "$GITHUB_OUTPUT"
+  fi
+  echo "mteval gate: $result (exit $code)"
+  exit "$code"
+}
+
+if [ -n "${MTEVAL_INSTALL:-}" ]; then
+  requirement=$MTEVAL_INSTALL
+  [ -n "${MTEVAL_EXTRAS:-}" ] && requirement="$requirement[$MTEVAL_EXTRAS]"
+  echo "::group::pip install $requirement"
+  "$python" -m pip install --quiet "$requirement" || { echo "::endgroup::"; finish 2; }
+  echo "::endgroup::"
+fi
+
+mteval=("$python" -m evals)
+if [ "${MTEVAL_FETCH_MODELS:-}" = "true" ]; then
+  echo "::group::mteval models fetch $MTEVAL_SUITE"
+  "${mteval[@]}" models fetch "$MTEVAL_SUITE" || { echo "::endgroup::"; finish 2; }
+  echo "::endgroup::"
+fi
+
+echo "::group::mteval run $MTEVAL_SUITE"
+"${mteval[@]}" run "$MTEVAL_SUITE" --db "$db" --quiet
+code=$?
+echo "::endgroup::"
+[ "$code" = 0 ] || finish 2
+
+system_args=()
+[ -n "${MTEVAL_SYSTEM:-}" ] && system_args=(--system "$MTEVAL_SYSTEM")
+"${mteval[@]}" check --db "$db" --baseline "$MTEVAL_BASELINE" --run latest "${system_args[@]}" \
+  --markdown "$markdown" --junit "$junit" --json "$json" --annotations github
+finish $?
