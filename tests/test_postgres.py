@@ -108,7 +108,7 @@ def test_plain_postgresql_urls_select_psycopg3():
 def test_unsupported_backend_and_missing_driver_are_input_errors():
     with pytest.raises(InputError, match="unsupported results database"):
         create_store_engine("mysql://u@localhost/m")
-    with pytest.raises(InputError, match=r"no driver .*\*\*\*.*mteval\[postgres\]") as caught:
+    with pytest.raises(InputError, match=r"no driver .*\*\*\*.*mteval-zh\[postgres\]") as caught:
         create_store_engine("postgresql+psycopg2://u:hunter2@localhost/m")  # psycopg2 is not installed
     assert "hunter2" not in str(caught.value)
 
