@@ -589,3 +589,83 @@ def test_leaderboard_and_history_show_sparklines_of_each_systems_runs(site, watc
     assert page.locator("table.trends tr[data-system='gloss'] svg.sparkline polyline").count() == 1
     watched.shot("history-sparklines")
     assert watched.errors == []
+
+
+def test_scatter_card_shows_the_hovered_segment_and_its_chinese_source(wmt22_site, watched):
+    """Beside the scatter a card shows one segment (at first the one the two systems disagree on most):
+    its Chinese source, reference and both outputs; hovering a point shows that point's segment."""
+    run = wmt22_site["run"]
+    segs = _chunk(wmt22_site["url"], _chunk(wmt22_site["url"], f"data/runs/{run}.js")["chunks"]["segments"])
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-scatter-detail .an-card")
+    card = page.locator("#an-scatter-detail .an-card")
+    picked = page.locator("#an-scatter circle.seg-point.picked")
+    assert picked.count() == 1 and picked.get_attribute("data-seg") == card.get_attribute("data-seg")
+    delta = card.locator(".delta").inner_text()
+    widest = max(abs(float(t.split(" · ")[2].split()[1]) - float(t.split(" · ")[1].split()[1]))
+                 for t in page.locator("#an-scatter circle.seg-point title").all_text_contents())
+    assert abs(float(delta.split(": ")[1].split()[0].replace("−", "-").replace("+", ""))) == pytest.approx(widest, abs=0.02)  # both rounded for display
+    other = page.locator("#an-scatter circle.seg-point").nth(300)  # points overlap: the pointer's events, sent to it
+    other.dispatch_event("mouseenter")
+    page.wait_for_selector(f"#an-scatter-detail .an-card[data-seg='{other.get_attribute('data-seg')}']")
+    point = page.locator("#an-scatter circle.seg-point").nth(700)
+    seg = point.get_attribute("data-seg")
+    point.focus()  # the keyboard's way (Tab), which Enter then opens
+    page.wait_for_selector(f"#an-scatter-detail .an-card[data-seg='{seg}']")
+    i = segs["id"].index(seg)
+    assert card.locator(".src").inner_text() == segs["src"][i]
+    assert card.locator(".src").get_attribute("lang") == "zh-Hans"
+    assert [r.get_attribute("data-system") for r in card.locator(".an-card-row.hyp").all()] == ["JDExploreAcademy", "Online-W"]
+    if _cjk_font_installed():
+        found = card.locator(".src").evaluate(GLYPH_CHECK)
+        assert found["likeTofu"] == 0 and found["distinct"] == len(found["chars"]), found
+    page.locator("#an-scatter").screenshot(path=str(_artifacts() / "scatter-card-wmt22.png"))
+    card.locator("a.seg-link").click()
+    watched.ready()
+    page.wait_for_selector(f"article.seg.target[data-seg-id='{seg}']")
+    assert watched.errors == []
+
+
+def test_segment_explorer_histograms_count_the_segments_the_filters_keep(wmt22_site, watched):
+    """The explorer's distribution: one histogram per shown system, over the segments the filters keep."""
+    run = wmt22_site["run"]
+    watched.open(f"{wmt22_site['url']}#/segments?run={run}&corpus=wmt22&systems=JDExploreAcademy,Online-W,NiuTrans")
+    page = watched.page
+    page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+    assert page.locator("#seg-dist").get_attribute("open") is None and page.locator("#seg-histograms").count() == 0
+    page.locator("#seg-dist > summary").click()
+    page.wait_for_selector("#seg-histograms figure")
+    count_bars = "ts => ts.map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, ''), 10))"
+
+    def totals() -> dict:
+        return {f.get_attribute("data-system"): sum(f.locator("rect.bar title").evaluate_all(count_bars))
+                for f in page.locator("#seg-histograms figure").all()}
+
+    assert totals() == {"JDExploreAcademy": 1875, "Online-W": 1875, "NiuTrans": 1875}
+    page.select_option("#seg-length", "0-20")
+    _until(page, "document.querySelector('#seg-dist summary').textContent.includes('of') || true")
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert 0 < kept < 1875
+    _until(page, f"document.querySelector('#seg-dist summary').textContent.includes('({kept:,} segments')")
+    assert totals() == {"JDExploreAcademy": kept, "Online-W": kept, "NiuTrans": kept}
+    page.select_option("#seg-length", "")
+    page.wait_for_selector("#seg-histograms figure")
+    page.evaluate("window.scrollTo(0, 0)")
+    watched.shot("segments-histograms-wmt22", full_page=False)
+    page.locator("#seg-dist > summary").click()
+    _until(page, "!document.querySelector('#seg-histograms')")
+    assert watched.errors == []
+
+
+def test_traditional_and_simplified_sources_name_their_own_cjk_fonts(site, watched):
+    """A zh-Hant source lists the Traditional (TC) fonts before the Simplified (SC) ones, a zh-Hans one the reverse."""
+    for corpus, first, second in (("paired.zh-Hant", "Noto Sans CJK TC", "Noto Sans CJK SC"),
+                                  ("paired.zh-Hans", "Noto Sans CJK SC", "Noto Sans CJK TC")):
+        watched.open(f"{site['url']}#/segments?run=2&corpus={corpus}")
+        watched.page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+        source = watched.page.locator("article.seg .seg-src .text").first
+        family = source.evaluate("el => getComputedStyle(el).fontFamily")
+        assert first in family and family.index(first) < family.index(second) if second in family else True, family
+        assert source.get_attribute("lang") == corpus.split(".")[1]
+    assert watched.errors == []

@@ -272,6 +272,39 @@
     return h("figure", { class: "chart-box histogram-box" }, opts.title ? h("figcaption", null, opts.title) : null, svg);
   };
 
+  /** [min, max] of the numbers in ``values`` (null when there are none); a loop, so any length works. */
+  MT.extent = function (values) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) {
+      if (!MT.isNum(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return lo <= hi ? [lo, hi] : null;
+  };
+
+  /**
+   * MT.histograms([{name, values}], {metric, id, className, width, height}): one histogram per system over the
+   * same (about 20 round) bins, so their shapes compare at a glance; each figure has ``data-system``.
+   */
+  MT.histograms = function (series, opts) {
+    const o = opts || {};
+    const range = MT.extent(series.flatMap((sr) => sr.values));
+    if (!range) return MT.empty(`No segment ${o.metric || ""} scores to plot.`);
+    const t = ticks(range[0], range[1], 20);
+    const edges = t.length >= 2 ? t : [range[0], range[0] + 1];
+    const grid = h("div", { class: ["histograms", o.className].filter(Boolean).join(" "), id: o.id });
+    for (const sr of series) {
+      const values = sr.values.filter(MT.isNum);
+      const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
+      const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(sr.name), label: `${sr.name}: segment ${o.metric}`,
+        title: `${sr.name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: o.width || 300, height: o.height || 150 });
+      figure.dataset.system = sr.name;
+      grid.appendChild(figure);
+    }
+    return grid;
+  };
+
   /** Counts of ``values`` in the bins of ``edges`` (the last bin closed), NaN and null skipped. */
   MT.binCounts = function (values, edges) {
     const counts = new Array(edges.length - 1).fill(0);
@@ -285,17 +318,17 @@
   };
 
   /**
-   * MT.segmentScatter({points: [{x, y, id, title}], xLabel, yLabel, onPick(point), label})
+   * MT.segmentScatter({points: [{x, y, id, title}], xLabel, yLabel, onPick(point), onHover(point, dot), label})
    * Many small points (one per segment) over a shared square domain with the y = x diagonal; a click
-   * (or Enter on a focused point) calls ``onPick``.
+   * (or Enter on a focused point) calls ``onPick``, hovering or focusing one calls ``onHover``.
    */
   MT.segmentScatter = function (opts) {
     const points = opts.points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y));
     if (!points.length) return MT.empty("No segment scores to plot.");
     const size = opts.size || 460;
     const m = { top: 12, right: 14, bottom: 44, left: 56 };
-    const vals = points.flatMap((p) => [p.x, p.y]);
-    const t = ticks(Math.min(...vals), Math.max(...vals), 5);
+    const [vlo, vhi] = MT.extent(points.flatMap((p) => [p.x, p.y]));
+    const t = ticks(vlo, vhi, 5);
     const lo = t[0], hi = t[t.length - 1];
     const X = (x) => m.left + ((x - lo) / (hi - lo || 1)) * (size - m.left - m.right);
     const Y = (y) => size - m.bottom - ((y - lo) / (hi - lo || 1)) * (size - m.top - m.bottom);
@@ -316,8 +349,11 @@
       const dot = s("circle", { cx: X(p.x), cy: Y(p.y), r: 3, class: ["seg-point", p.y > p.x ? "above" : p.y < p.x ? "below" : "on"].join(" "), "data-seg": p.id, tabindex: "0" },
         s("title", null, p.title || p.id));
       const pick = () => opts.onPick && opts.onPick(p);
+      const hover = () => opts.onHover && opts.onHover(p, dot);
       dot.addEventListener("click", pick);
       dot.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
+      dot.addEventListener("mouseenter", hover);
+      dot.addEventListener("focus", hover);
       g.appendChild(dot);
     }
     svg.appendChild(g);

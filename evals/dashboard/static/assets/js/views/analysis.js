@@ -81,43 +81,48 @@
       const rows = [];
       for (let i = 0; i < segs.id.length; i++) if (segs.corpus[i] === corpusIx) rows.push(i);
       const scores = new Map(systems.map((sys) => [sys.name, rows.map((i) => (sys.scores[metric] || [])[i])]));
-      const all = [...scores.values()].flat().filter(MT.isNum);
-      if (!all.length) {
+      if (!MT.extent([...scores.values()].flat())) {
         box.appendChild(MT.empty(`No segment ${metric} scores on ${state.corpus}.`));
         return;
       }
-      const edges = binEdges(Math.min(...all), Math.max(...all));
-      const grid = h("div", { class: "an-histograms", id: "an-histograms" });
-      for (const name of report.systems) {
-        const values = (scores.get(name) || []).filter(MT.isNum);
-        const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
-        const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(name), label: `${name}: segment ${metric}`,
-          title: `${name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: 300, height: 150 });
-        figure.dataset.system = name;
-        grid.appendChild(figure);
-      }
-      box.appendChild(grid);
+      box.appendChild(MT.histograms(report.systems.map((name) => ({ name, values: scores.get(name) || [] })),
+        { metric, id: "an-histograms", className: "an-histograms" }));
       box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system).`));
       const names = report.systems;
       const controls = h("div", { class: "controls" },
         MT.select("x axis", names.filter((n) => n !== state.system), state.x, (v) => { state.x = v; redraw(); }, { id: "an-scatter-x" }),
         h("span", { class: "control" }, `y axis: ${state.system}`));
       const plot = h("div", { id: "an-scatter" });
+      const chunkOf = new Map(systems.map((sys) => [sys.name, sys]));
       const redraw = () => {
         MT.clear(plot);
         const xs = scores.get(state.x) || [], ys = scores.get(state.system) || [];
         const points = rows.map((i, k) => ({
-          x: xs[k], y: ys[k], id: segs.id[i],
+          x: xs[k], y: ys[k], id: segs.id[i], i,
           title: `${segs.id[i]} · ${state.x} ${MT.fmt(xs[k])} · ${state.system} ${MT.fmt(ys[k])}\n${clip(segs.src[i], 80)}`,
         }));
         const above = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y > p.x).length;
         const below = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y < p.x).length;
-        plot.appendChild(MT.segmentScatter({
+        const detail = h("div", { class: "an-scatter-detail", id: "an-scatter-detail", "aria-live": "polite" });
+        const show = (p, dot) => {
+          for (const old of plot.querySelectorAll("circle.seg-point.picked")) old.classList.remove("picked");
+          if (dot) dot.classList.add("picked");
+          MT.clear(detail).appendChild(segmentCard(segs, p, [state.x, state.system], chunkOf, metric));
+        };
+        const chart = MT.segmentScatter({
           points, xLabel: `${state.x} (sentence ${metric})`, yLabel: `${state.system} (sentence ${metric})`,
           label: `segment ${metric}: ${state.system} against ${state.x}`,
           onPick: (p) => { location.hash = MT.runLink("segments", { corpus: state.corpus, seg: p.id, systems: [state.x, state.system], metric }); },
-        }));
-        plot.appendChild(MT.note(`${MT.int(above)} segments above the diagonal (${state.system} higher), ${MT.int(below)} below. Click a point to open the segment in the explorer.`));
+          onHover: show,
+        });
+        plot.appendChild(h("div", { class: "an-scatter-wrap" }, chart, detail));
+        // Until a point is hovered, the card shows the segment the two systems disagree on most.
+        const scored = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y));
+        if (scored.length) {
+          const widest = scored.reduce((a, b) => (Math.abs(b.y - b.x) > Math.abs(a.y - a.x) ? b : a));
+          show(widest, chart.querySelector(`circle.seg-point[data-seg="${CSS.escape(widest.id)}"]`));
+        }
+        plot.appendChild(MT.note(`${MT.int(above)} segments above the diagonal (${state.system} higher), ${MT.int(below)} below. Hover a point to see its segment beside the chart; click it to open the segment in the explorer.`));
       };
       box.appendChild(h("h3", null, "Two systems, segment by segment"));
       box.appendChild(controls);
@@ -127,10 +132,23 @@
     return box;
   }
 
-  /** About 20 round bins covering [lo, hi]. */
-  function binEdges(lo, hi) {
-    const t = MT.ticks(lo, hi, 20);
-    return t.length >= 2 ? t : [lo, lo + 1];
+  /** The scatter's card for point p: the segment's source, reference and both systems' outputs and scores. */
+  function segmentCard(segs, p, pair, chunkOf, metric) {
+    const i = p.i;
+    const script = segs.scripts[segs.script[i]];
+    const lang = script === "zh-Hans" || script === "zh-Hant" ? script : "zh";
+    const link = MT.runLink("segments", { corpus: state.corpus, seg: p.id, systems: pair, metric });
+    const row = (label, text, props) => h("div", { class: "an-card-row" }, h("span", { class: "lbl" }, label), h("span", Object.assign({ class: "text" }, props || {}), text));
+    const [xName, yName] = pair;
+    const hyp = (name) => { const c = chunkOf.get(name); const v = c ? c.hyp[i] : null; return v === null || v === undefined ? "(not translated)" : v; };
+    return h("div", { class: "an-card", "data-seg": p.id },
+      h("div", { class: "an-card-head" }, h("a", { href: link, class: "seg-link", title: "Open in the segment explorer" }, "¶ ", p.id),
+        h("span", { class: "delta" }, `${yName} − ${xName}: ${MT.signed(p.y - p.x)} ${metric}`)),
+      row("Source", segs.src[i], { lang, class: "text src" }),
+      row("Reference", segs.ref[i] === null || segs.ref[i] === undefined ? "(no reference)" : segs.ref[i], { lang: "en" }),
+      ...[[xName, p.x], [yName, p.y]].map(([name, v]) => h("div", { class: "an-card-row hyp", "data-system": name },
+        h("span", { class: "lbl" }, h("span", { class: "swatch", style: { background: MT.color(name) } }), `${name} · ${MT.fmt(v, 1)}`),
+        h("span", { class: "text", lang: "en" }, hyp(name)))));
   }
 
   // ---- the report's sections ---------------------------------------------------------------------

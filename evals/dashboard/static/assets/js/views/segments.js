@@ -26,7 +26,7 @@
   let state = null;
 
   function freshState(run) {
-    return Object.assign({ runId: run.run.id, corpus: null, systems: [], metric: null, scoreBy: null, pageSize: 20, deleted: true }, DEFAULTS);
+    return Object.assign({ runId: run.run.id, corpus: null, systems: [], metric: null, scoreBy: null, pageSize: 20, deleted: true, dist: false }, DEFAULTS);
   }
 
   MT.register("segments", {
@@ -75,6 +75,7 @@
     if (!metrics.includes(state.metric)) state.metric = metrics.includes("chrf") ? "chrf" : metrics[0] || null;
     if (!state.systems.includes(state.scoreBy)) state.scoreBy = state.systems[0];
     for (const key of ["doc", "flag", "length", "search"]) if (params.has(key)) state[key] = params.get(key);
+    if (params.has("dist")) state.dist = params.get("dist") === "1";
     if (params.has("sort") && SORTS.some(([v]) => v === params.get("sort"))) state.sort = params.get("sort");
     if (params.has("n")) state.worstN = params.get("n");
     if (params.has("doc") || params.has("flag") || params.has("n")) state.page = 0;
@@ -96,6 +97,12 @@
       this.container = container;
       this.results = h("div", { class: "results", id: "seg-results" });
       this.summary = h("p", { class: "summary", id: "seg-summary", "aria-live": "polite" });
+      this.rows = [];
+      this.dist = h("details", { class: "seg-dist", id: "seg-dist", ontoggle: () => {
+        if (this.dist.open === state.dist) return;
+        state.dist = this.dist.open;
+        this.drawDistribution();
+      } });
       this.target = null;
       this.timer = null;
     }
@@ -112,6 +119,7 @@
       MT.clear(this.container);
       this.container.appendChild(this.controls());
       this.container.appendChild(this.summary);
+      this.container.appendChild(this.dist);
       this.container.appendChild(this.results);
       if (deepSeg) this.reveal(deepSeg);
       this.update();
@@ -293,6 +301,7 @@
       MT.clear(this.container);
       this.container.appendChild(this.controls());
       this.container.appendChild(this.summary);
+      this.container.appendChild(this.dist);
       this.container.appendChild(this.results);
     }
 
@@ -310,12 +319,25 @@
       this.summary.appendChild(document.createTextNode(rows.length
         ? `${MT.int(rows.length)} of ${MT.int(total)} segments in ${state.corpus} · showing ${MT.int(start + 1)}–${MT.int(start + pageRows.length)}`
         : `No segment of ${state.corpus} matches these filters (${MT.int(total)} in the corpus).`));
+      this.rows = rows;
+      this.drawDistribution();
       MT.clear(this.results);
       this.results.appendChild(this.pager(pages, rows.length));
       const list = h("div", { class: "seg-list", id: "seg-list" });
       for (const i of pageRows) list.appendChild(this.segment(i));
       this.results.appendChild(list);
       if (pages > 1) this.results.appendChild(this.pager(pages, rows.length));
+    }
+
+    /** Histograms of the shown systems' segment scores over the segments the filters keep (drawn only when open). */
+    drawDistribution() {
+      const d = this.dist, rows = this.rows;
+      MT.clear(d);
+      d.open = state.dist;
+      d.appendChild(h("summary", null, `Distribution of segment ${MT.metricLabel(state.metric)} for the systems shown (${MT.int(rows.length)} segments kept by the filters)`));
+      if (!d.open) return;
+      const series = this.systems.map((s) => ({ name: s.name, values: rows.map((i) => this.score(s, i)) }));
+      d.appendChild(MT.histograms(series, { metric: state.metric, id: "seg-histograms", width: 280, height: 130 }));
     }
 
     pager(pages) {
