@@ -653,6 +653,22 @@ def test_segment_explorer_histograms_count_the_segments_the_filters_keep(wmt22_s
     page.wait_for_selector("#seg-histograms figure")
     page.evaluate("window.scrollTo(0, 0)")
     watched.shot("segments-histograms-wmt22", full_page=False)
+    # A bar keeps its bin: Online-W becomes "scored by", the score range is the bin (both ends kept).
+    bars = page.locator("#seg-histograms figure[data-system='Online-W'] rect.bar")
+    counts = bars.locator("title").evaluate_all(count_bars)
+    k = counts.index(max(counts))
+    lo, hi = (float(x) for x in re.match(r"\[([\d.]+), ([\d.]+)", bars.nth(k).locator("title").text_content()).groups())
+    bars.nth(k).click()
+    page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+    assert page.locator("#seg-scoreby").input_value() == "Online-W"
+    assert (float(page.locator("#seg-min").input_value()), float(page.locator("#seg-max").input_value())) == (lo, hi)
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert kept >= counts[k]  # segments scoring exactly ``hi`` are in the next bin, and kept too
+    after = page.locator("#seg-histograms figure[data-system='Online-W'] rect.bar title").evaluate_all(count_bars)
+    assert sum(after) == kept and sum(after[k:k + 2]) == kept
+    page.locator("#seg-reset").click()
+    page.wait_for_selector("#seg-histograms figure")
+    assert page.locator("#seg-min").input_value() == ""
     page.locator("#seg-dist > summary").click()
     _until(page, "!document.querySelector('#seg-histograms')")
     assert watched.errors == []

@@ -239,8 +239,9 @@
   };
 
   /**
-   * MT.histogram({edges: [e0..ek], counts: [c0..c(k-1)], color, xLabel, label, marker, width, height})
-   * Vertical bars over fixed bins; ``marker`` draws a vertical rule at that x (e.g. 0 for differences).
+   * MT.histogram({edges: [e0..ek], counts: [c0..c(k-1)], color, xLabel, label, marker, width, height, onBar(lo, hi, i)})
+   * Vertical bars over fixed bins; ``marker`` draws a vertical rule at that x (e.g. 0 for differences);
+   * with ``onBar`` a bar is clickable (and focusable, Enter) and reports its bin.
    */
   MT.histogram = function (opts) {
     const edges = opts.edges, counts = opts.counts;
@@ -257,8 +258,15 @@
     counts.forEach((c, i) => {
       const x0 = X(edges[i]), x1 = X(edges[i + 1]);
       const close = i === counts.length - 1 ? "]" : ")";
-      svg.appendChild(s("rect", { x: x0 + 0.5, y: Y(c), width: Math.max(0.5, x1 - x0 - 1), height: Y(0) - Y(c), fill: opts.color || "#1f77b4", class: "bar", "data-bin": String(i) },
-        s("title", null, `[${edges[i]}, ${edges[i + 1]}${close}: ${MT.int(c)} segment${c === 1 ? "" : "s"}`)));
+      const bar = s("rect", { x: x0 + 0.5, y: Y(c), width: Math.max(0.5, x1 - x0 - 1), height: Y(0) - Y(c), fill: opts.color || "#1f77b4", class: opts.onBar ? "bar pick" : "bar", "data-bin": String(i) },
+        s("title", null, `[${edges[i]}, ${edges[i + 1]}${close}: ${MT.int(c)} segment${c === 1 ? "" : "s"}${opts.onBar ? " (click to keep these)" : ""}`));
+      if (opts.onBar) {
+        const pick = () => opts.onBar(edges[i], edges[i + 1], i);
+        bar.setAttribute("tabindex", "0");
+        bar.addEventListener("click", pick);
+        bar.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
+      }
+      svg.appendChild(bar);
     });
     const step = Math.max(1, Math.ceil(edges.length / 6));
     edges.forEach((e, i) => {
@@ -284,13 +292,15 @@
   };
 
   /**
-   * MT.histograms([{name, values}], {metric, id, className, width, height}): one histogram per system over the
-   * same (about 20 round) bins, so their shapes compare at a glance; each figure has ``data-system``.
+   * MT.histograms([{name, values}], {metric, id, className, width, height, range, onBar(name, lo, hi)}): one histogram
+   * per system over the same (about 20 round) bins of ``range`` (default: the values' own), so their shapes compare at
+   * a glance; each figure has ``data-system``.
    */
   MT.histograms = function (series, opts) {
     const o = opts || {};
-    const range = MT.extent(series.flatMap((sr) => sr.values));
-    if (!range) return MT.empty(`No segment ${o.metric || ""} scores to plot.`);
+    const own = MT.extent(series.flatMap((sr) => sr.values));
+    if (!own) return MT.empty(`No segment ${o.metric || ""} scores to plot.`);
+    const range = o.range || own;
     const t = ticks(range[0], range[1], 20);
     const edges = t.length >= 2 ? t : [range[0], range[0] + 1];
     const grid = h("div", { class: ["histograms", o.className].filter(Boolean).join(" "), id: o.id });
@@ -298,7 +308,8 @@
       const values = sr.values.filter(MT.isNum);
       const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
       const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(sr.name), label: `${sr.name}: segment ${o.metric}`,
-        title: `${sr.name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: o.width || 300, height: o.height || 150 });
+        title: `${sr.name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: o.width || 300, height: o.height || 150,
+        onBar: o.onBar ? (lo, hi) => o.onBar(sr.name, lo, hi) : null });
       figure.dataset.system = sr.name;
       grid.appendChild(figure);
     }

@@ -337,7 +337,17 @@
       d.appendChild(h("summary", null, `Distribution of segment ${MT.metricLabel(state.metric)} for the systems shown (${MT.int(rows.length)} segments kept by the filters)`));
       if (!d.open) return;
       const series = this.systems.map((s) => ({ name: s.name, values: rows.map((i) => this.score(s, i)) }));
-      d.appendChild(MT.histograms(series, { metric: state.metric, id: "seg-histograms", width: 280, height: 130 }));
+      // Bins over the whole corpus's scores, so they stay put while the filters change.
+      const all = this.select(true);
+      const range = MT.extent(this.systems.flatMap((s) => all.map((i) => this.score(s, i))));
+      // A bar keeps its bin's segments: that system becomes "scored by" and the score range is the bin's.
+      const keep = (name, lo, hi) => {
+        Object.assign(state, { scoreBy: name, min: String(lo), max: String(hi), page: 0 });
+        this.target = null;
+        this.mount();
+      };
+      d.appendChild(MT.histograms(series, { metric: state.metric, id: "seg-histograms", width: 280, height: 130, range, onBar: keep }));
+      d.appendChild(MT.note("Click a bar to keep its segments (Score ≥ and ≤ set to the bin, for that system); Reset filters to go back."));
     }
 
     pager(pages) {
