@@ -686,3 +686,34 @@ def test_traditional_and_simplified_sources_name_their_own_cjk_fonts(site, watch
         assert second not in family or family.index(first) < family.index(second), family
         assert source.get_attribute("lang") == corpus.split(".")[1]
     assert watched.errors == []
+
+
+def test_salient_ngram_opens_its_first_example_with_the_ngram_marked(wmt22_site, watched):
+    """Clicking a salient n-gram shows its first example segment: the Chinese source and both outputs, the n-gram marked."""
+    run = wmt22_site["run"]
+    meta = _chunk(wmt22_site["url"], f"data/runs/{run}.js")
+    segs = _chunk(wmt22_site["url"], meta["chunks"]["segments"])
+    report = _chunk(wmt22_site["url"], f"data/runs/{run}/analysis.js")
+    entry = next(e for e in report["corpora"]["wmt22"]["salient"] if e["better"] == "Online-W" and e["worse"] == "JDExploreAcademy")
+    chunk = next(s["chunk"] for s in meta["systems"] if s["name"] == "Online-W")
+    hyps = _chunk(wmt22_site["url"], chunk)["hyp"]
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-salient .an-salient")
+    table = page.locator(".an-salient[data-better='Online-W']")
+    k, g = next((k, g) for k, g in enumerate(entry["ngrams"])
+                if g["ngram"].lower() in hyps[segs["id"].index(g["examples"][0])].lower())
+    row = table.locator("tbody tr[data-ngram]").nth(k)
+    assert row.get_attribute("data-ngram") == g["ngram"]
+    row.locator("button.ngram-toggle").click()
+    card = table.locator(f"tr.an-example:not([hidden]) .an-card[data-seg='{g['examples'][0]}']")
+    card.wait_for()
+    i = segs["id"].index(g["examples"][0])
+    assert card.locator(".src").inner_text() == segs["src"][i]
+    marks = card.locator(".an-card-row.hyp[data-system='Online-W'] mark.ngram-hit").all_text_contents()
+    assert marks and all(m.lower() == g["ngram"].lower() for m in marks)
+    card.scroll_into_view_if_needed()
+    table.screenshot(path=str(_artifacts() / "salient-example-wmt22.png"))
+    row.locator("button.ngram-toggle").click()
+    assert table.locator("tr.an-example:not([hidden])").count() == 0
+    assert watched.errors == []

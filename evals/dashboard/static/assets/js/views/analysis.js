@@ -63,7 +63,7 @@
           if (sections[key]) target.appendChild(h("section", { class: "an-section", id: "an-" + key.replace(/_/g, "-") }, h("h2", null, key === "word_accuracy" ? "Word accuracy by word frequency" : "Word accuracy by part of speech"), wordChart(sections[key], pair)));
         }
         if (sections.phenomena && sections.phenomena.length) target.appendChild(h("section", { class: "an-section", id: "an-phenomena" }, h("h2", null, "zh→en phenomena"), phenomena(sections.phenomena, pair)));
-        if (sections.salient) target.appendChild(h("section", { class: "an-section", id: "an-salient" }, h("h2", null, "Salient n-grams"), salient(sections.salient, pair)));
+        if (sections.salient) target.appendChild(h("section", { class: "an-section", id: "an-salient" }, h("h2", null, "Salient n-grams"), salient(sections.salient, pair, run)));
       }
     },
   });
@@ -214,18 +214,68 @@
       MT.note(PHENOMENA_NOTE), rows.length ? h("h3", null, "Examples of missed items") : null, rows.length ? table : null);
   }
 
-  function salient(section, pair) {
+  function salient(section, pair, run) {
     const out = h("div", { class: "an-grid" });
     for (const entry of section.filter((e) => pair.includes(e.better) && pair.includes(e.worse))) {
+      const rows = [];
+      for (const g of entry.ngrams) {
+        const example = h("tr", { class: "an-example", hidden: true }, h("td", { colspan: "5" }));
+        const toggle = h("button", { type: "button", class: "ngram-toggle", "aria-expanded": "false", title: "Show the n-gram in its first example segment",
+          onclick: () => {
+            const open = example.hidden;
+            example.hidden = !open;
+            toggle.setAttribute("aria-expanded", String(open));
+            if (open && !example.dataset.filled) fillExample(example.firstChild, run, g, entry, pair).then(() => { example.dataset.filled = "1"; });
+          } }, g.ngram);
+        rows.push(h("tr", { "data-ngram": g.ngram },
+          h("td", { class: "ngram" }, toggle), h("td", { class: "num" }, String(g.better)), h("td", { class: "num" }, String(g.worse)),
+          h("td", { class: "num" }, MT.fmt(g.score, 3)),
+          h("td", null, g.examples.map((id, k) => [k ? ", " : "", h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }) }, id)]))), example);
+      }
       out.appendChild(h("div", { class: "an-salient", "data-better": entry.better },
         h("h3", null, `${entry.better} matches, ${entry.worse} misses`),
         h("table", { class: "salient" },
           h("thead", null, h("tr", null, ["n-gram", entry.better, entry.worse, "score", "e.g."].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", null, entry.ngrams.map((g) => h("tr", null,
-            h("td", { class: "ngram" }, g.ngram), h("td", { class: "num" }, String(g.better)), h("td", { class: "num" }, String(g.worse)),
-            h("td", { class: "num" }, MT.fmt(g.score, 3)),
-            h("td", null, g.examples.map((id, k) => [k ? ", " : "", h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }) }, id)]))))))));
+          h("tbody", null, rows)),
+        MT.note("Click an n-gram to see it in its first example: the source, the reference and both outputs, the n-gram marked.")));
     }
+    return out;
+  }
+
+  /** The first example segment of n-gram g: source, reference and the two outputs, every occurrence of g marked. */
+  async function fillExample(cell, run, g, entry, pair) {
+    const chunkOf = (name) => run.systems.find((s) => s.name === name).chunk;
+    try {
+      const [segs, better, worse] = await Promise.all([MT.load(run.chunks.segments), MT.load(chunkOf(entry.better)), MT.load(chunkOf(entry.worse))]);
+      const id = g.examples[0];
+      const c = segs.corpora.indexOf(state.corpus);
+      let i = -1;
+      for (let k = 0; k < segs.id.length; k++) if (segs.id[k] === id && segs.corpus[k] === c) { i = k; break; }
+      if (i < 0) { cell.appendChild(MT.empty(`Segment ${id} is not in the segments chunk.`)); return; }
+      const script = segs.scripts[segs.script[i]];
+      const row = (label, text, props) => h("div", Object.assign({ class: "an-card-row" }, props || {}), h("span", { class: "lbl" }, label), text);
+      cell.appendChild(h("div", { class: "an-card", "data-seg": id },
+        h("div", { class: "an-card-head" }, h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }), class: "seg-link" }, "¶ ", id),
+          `“${g.ngram}”: matched ${MT.int(g.better)} times by ${entry.better}, ${MT.int(g.worse)} by ${entry.worse} (clipped reference matches over the corpus)`),
+        row("Source", h("span", { class: "text src", lang: script === "zh-Hant" ? "zh-Hant" : "zh-Hans" }, segs.src[i])),
+        row("Reference", h("span", { class: "text", lang: "en" }, marked(segs.ref[i] || "", g.ngram))),
+        [[entry.better, better], [entry.worse, worse]].map(([name, sys]) => row(
+          [h("span", { class: "swatch", style: { background: MT.color(name) } }), name],
+          h("span", { class: "text", lang: "en" }, marked(sys.hyp[i] || "", g.ngram)), { class: "an-card-row hyp", "data-system": name }))));
+    } catch (error) {
+      cell.appendChild(MT.errorBox(error));
+    }
+  }
+
+  /** ``text`` with every case-insensitive occurrence of ``needle`` in a <mark> (as text nodes, never markup). */
+  function marked(text, needle) {
+    const out = [], lower = text.toLowerCase(), n = needle.toLowerCase();
+    let from = 0;
+    for (let at = n ? lower.indexOf(n) : -1; at >= 0; at = lower.indexOf(n, at + n.length)) {
+      out.push(text.slice(from, at), h("mark", { class: "ngram-hit" }, text.slice(at, at + n.length)));
+      from = at + n.length;
+    }
+    out.push(text.slice(from));
     return out;
   }
 
