@@ -718,3 +718,26 @@ def test_salient_ngram_opens_its_first_example_with_the_ngram_marked(wmt22_site,
     row.locator("button.ngram-toggle").click()
     assert table.locator("tr.an-example:not([hidden])").count() == 0
     assert watched.errors == []
+
+
+def test_analysis_histogram_bar_opens_its_segments_in_the_explorer(wmt22_site, watched):
+    """A bar of a system's histogram opens the explorer on that bin: the system scored, the range the bin's."""
+    run = wmt22_site["run"]
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-histograms figure")
+    bars = page.locator("#an-histograms figure[data-system='Online-W'] rect.bar")
+    counts = bars.locator("title").evaluate_all(
+        "ts => ts.map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, ''), 10))")
+    k = counts.index(max(counts))
+    lo, hi = (float(x) for x in re.match(r"\[([\d.]+), ([\d.]+)", bars.nth(k).locator("title").text_content()).groups())
+    bars.nth(k).dispatch_event("click")
+    watched.ready()
+    page.wait_for_selector("#explorer[data-ready='1'] #seg-histograms figure")
+    assert page.locator("#seg-scoreby").input_value() == "Online-W"
+    assert (float(page.locator("#seg-min").input_value()), float(page.locator("#seg-max").input_value())) == (lo, hi)
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert counts[k] <= kept < 1875  # plus the segments scoring exactly ``hi`` (the next bin's first)
+    shown = [s.get_attribute("data-system") for s in page.locator("#seg-histograms figure").all()]
+    assert shown == ["JDExploreAcademy", "Online-W"]
+    assert watched.errors == []

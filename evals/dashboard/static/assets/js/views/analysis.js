@@ -85,9 +85,14 @@
         box.appendChild(MT.empty(`No segment ${metric} scores on ${state.corpus}.`));
         return;
       }
+      // A bar opens the explorer on its bin's segments: that system scored, with the baseline beside it.
+      const openBin = (name, lo, hi) => {
+        const systems = name === report.baseline ? [name] : [report.baseline, name];
+        location.hash = MT.runLink("segments", { corpus: state.corpus, systems, by: name, min: lo, max: hi, metric, dist: 1 });
+      };
       box.appendChild(MT.histograms(report.systems.map((name) => ({ name, values: scores.get(name) || [] })),
-        { metric, id: "an-histograms", className: "an-histograms" }));
-      box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system).`));
+        { metric, id: "an-histograms", className: "an-histograms", onBar: openBin }));
+      box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system); click a bar to open its segments in the explorer.`));
       const names = report.systems;
       const controls = h("div", { class: "controls" },
         MT.select("x axis", names.filter((n) => n !== state.system), state.x, (v) => { state.x = v; redraw(); }, { id: "an-scatter-x" }),

@@ -73,12 +73,14 @@
     const metrics = Object.keys(run.metrics);
     if (params.has("metric") && metrics.includes(params.get("metric"))) state.metric = params.get("metric");
     if (!metrics.includes(state.metric)) state.metric = metrics.includes("chrf") ? "chrf" : metrics[0] || null;
+    if (params.has("by") && state.systems.includes(params.get("by"))) state.scoreBy = params.get("by");
     if (!state.systems.includes(state.scoreBy)) state.scoreBy = state.systems[0];
+    for (const key of ["min", "max"]) if (params.has(key) && Number.isFinite(Number(params.get(key)))) state[key] = params.get(key);
     for (const key of ["doc", "flag", "length", "search"]) if (params.has(key)) state[key] = params.get(key);
     if (params.has("dist")) state.dist = params.get("dist") === "1";
     if (params.has("sort") && SORTS.some(([v]) => v === params.get("sort"))) state.sort = params.get("sort");
     if (params.has("n")) state.worstN = params.get("n");
-    if (params.has("doc") || params.has("flag") || params.has("n")) state.page = 0;
+    if (["doc", "flag", "n", "min", "max"].some((key) => params.has(key))) state.page = 0;
   }
 
   function loadSystems(run, names) {
