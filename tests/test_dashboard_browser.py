@@ -187,7 +187,8 @@ def test_leaderboard_sorts_by_header_and_filters_by_corpus_and_script(site, watc
     assert re.search(r"\[\d+\.\d\d, \d+\.\d\d\]", page.locator("table.leaderboard .ci").first.inner_text())
     # Corpus filter.
     page.select_option("#lb-corpus", "paired.zh-Hant")
-    assert set(_column(page, f"{rows} td:nth-child(2)")) == {"zh-Hant"}
+    script_index = _column(page, "table.leaderboard thead th").index("Script")  # after System and Trend
+    assert set(_column(page, f"{rows} td:nth-child({script_index + 1})")) == {"zh-Hant"}
     # Script filter over all corpora: the Traditional corpus and the mixed monolingual one.
     page.select_option("#lb-corpus", "")
     page.select_option("#lb-script", "zh-Hant")
@@ -588,4 +589,155 @@ def test_leaderboard_and_history_show_sparklines_of_each_systems_runs(site, watc
     assert trends.count() == 3
     assert page.locator("table.trends tr[data-system='gloss'] svg.sparkline polyline").count() == 1
     watched.shot("history-sparklines")
+    assert watched.errors == []
+
+
+def test_scatter_card_shows_the_hovered_segment_and_its_chinese_source(wmt22_site, watched):
+    """Beside the scatter a card shows one segment (at first the one the two systems disagree on most):
+    its Chinese source, reference and both outputs; hovering a point shows that point's segment."""
+    run = wmt22_site["run"]
+    segs = _chunk(wmt22_site["url"], _chunk(wmt22_site["url"], f"data/runs/{run}.js")["chunks"]["segments"])
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-scatter-detail .an-card")
+    card = page.locator("#an-scatter-detail .an-card")
+    picked = page.locator("#an-scatter circle.seg-point.picked")
+    assert picked.count() == 1 and picked.get_attribute("data-seg") == card.get_attribute("data-seg")
+    delta = card.locator(".delta").inner_text()
+    widest = max(abs(float(t.split(" · ")[2].split()[1]) - float(t.split(" · ")[1].split()[1]))
+                 for t in page.locator("#an-scatter circle.seg-point title").all_text_contents())
+    assert abs(float(delta.split(": ")[1].split()[0].replace("−", "-").replace("+", ""))) == pytest.approx(widest, abs=0.02)  # both rounded for display
+    other = page.locator("#an-scatter circle.seg-point").nth(300)  # points overlap: the pointer's events, sent to it
+    other.dispatch_event("mouseenter")
+    page.wait_for_selector(f"#an-scatter-detail .an-card[data-seg='{other.get_attribute('data-seg')}']")
+    point = page.locator("#an-scatter circle.seg-point").nth(700)
+    seg = point.get_attribute("data-seg")
+    point.focus()  # the keyboard's way (Tab), which Enter then opens
+    page.wait_for_selector(f"#an-scatter-detail .an-card[data-seg='{seg}']")
+    i = segs["id"].index(seg)
+    assert card.locator(".src").inner_text() == segs["src"][i]
+    assert card.locator(".src").get_attribute("lang") == "zh-Hans"
+    assert [r.get_attribute("data-system") for r in card.locator(".an-card-row.hyp").all()] == ["JDExploreAcademy", "Online-W"]
+    if _cjk_font_installed():
+        found = card.locator(".src").evaluate(GLYPH_CHECK)
+        assert found["likeTofu"] == 0 and found["distinct"] == len(found["chars"]), found
+    page.locator("#an-scatter").screenshot(path=str(_artifacts() / "scatter-card-wmt22.png"))
+    card.locator("a.seg-link").click()
+    watched.ready()
+    page.wait_for_selector(f"article.seg.target[data-seg-id='{seg}']")
+    assert watched.errors == []
+
+
+def test_segment_explorer_histograms_count_the_segments_the_filters_keep(wmt22_site, watched):
+    """The explorer's distribution: one histogram per shown system, over the segments the filters keep."""
+    run = wmt22_site["run"]
+    watched.open(f"{wmt22_site['url']}#/segments?run={run}&corpus=wmt22&systems=JDExploreAcademy,Online-W,NiuTrans")
+    page = watched.page
+    page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+    assert page.locator("#seg-dist").get_attribute("open") is None and page.locator("#seg-histograms").count() == 0
+    page.locator("#seg-dist > summary").click()
+    page.wait_for_selector("#seg-histograms figure")
+    count_bars = "ts => ts.map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, ''), 10))"
+
+    def totals() -> dict:
+        return {f.get_attribute("data-system"): sum(f.locator("rect.bar title").evaluate_all(count_bars))
+                for f in page.locator("#seg-histograms figure").all()}
+
+    assert totals() == {"JDExploreAcademy": 1875, "Online-W": 1875, "NiuTrans": 1875}
+    page.select_option("#seg-length", "0-20")
+    _until(page, "document.querySelector('#seg-dist summary').textContent.includes('of') || true")
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert 0 < kept < 1875
+    _until(page, f"document.querySelector('#seg-dist summary').textContent.includes('({kept:,} segments')")
+    assert totals() == {"JDExploreAcademy": kept, "Online-W": kept, "NiuTrans": kept}
+    page.select_option("#seg-length", "")
+    page.wait_for_selector("#seg-histograms figure")
+    page.evaluate("window.scrollTo(0, 0)")
+    watched.shot("segments-histograms-wmt22", full_page=False)
+    # A bar keeps its bin: Online-W becomes "scored by", the score range is the bin (both ends kept).
+    bars = page.locator("#seg-histograms figure[data-system='Online-W'] rect.bar")
+    counts = bars.locator("title").evaluate_all(count_bars)
+    k = counts.index(max(counts))
+    lo, hi = (float(x) for x in re.match(r"\[([\d.]+), ([\d.]+)", bars.nth(k).locator("title").text_content()).groups())
+    bars.nth(k).click()
+    page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+    assert page.locator("#seg-scoreby").input_value() == "Online-W"
+    assert (float(page.locator("#seg-min").input_value()), float(page.locator("#seg-max").input_value())) == (lo, hi)
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert kept >= counts[k]  # segments scoring exactly ``hi`` are in the next bin, and kept too
+    after = page.locator("#seg-histograms figure[data-system='Online-W'] rect.bar title").evaluate_all(count_bars)
+    assert sum(after) == kept and sum(after[k:k + 2]) == kept
+    page.locator("#seg-reset").click()
+    page.wait_for_selector("#seg-histograms figure")
+    assert page.locator("#seg-min").input_value() == ""
+    page.locator("#seg-dist > summary").click()
+    _until(page, "!document.querySelector('#seg-histograms')")
+    assert watched.errors == []
+
+
+def test_traditional_and_simplified_sources_name_their_own_cjk_fonts(site, watched):
+    """A zh-Hant source lists the Traditional (TC) fonts before the Simplified (SC) ones, a zh-Hans one the reverse."""
+    for corpus, first, second in (("paired.zh-Hant", "Noto Sans CJK TC", "Noto Sans CJK SC"),
+                                  ("paired.zh-Hans", "Noto Sans CJK SC", "Noto Sans CJK TC")):
+        watched.open(f"{site['url']}#/segments?run=2&corpus={corpus}")
+        watched.page.wait_for_selector("#explorer[data-ready='1'] article.seg")
+        source = watched.page.locator("article.seg .seg-src .text").first
+        family = source.evaluate("el => getComputedStyle(el).fontFamily")
+        assert first in family, family
+        assert second not in family or family.index(first) < family.index(second), family
+        assert source.get_attribute("lang") == corpus.split(".")[1]
+    assert watched.errors == []
+
+
+def test_salient_ngram_opens_its_first_example_with_the_ngram_marked(wmt22_site, watched):
+    """Clicking a salient n-gram shows its first example segment: the Chinese source and both outputs, the n-gram marked."""
+    run = wmt22_site["run"]
+    meta = _chunk(wmt22_site["url"], f"data/runs/{run}.js")
+    segs = _chunk(wmt22_site["url"], meta["chunks"]["segments"])
+    report = _chunk(wmt22_site["url"], f"data/runs/{run}/analysis.js")
+    entry = next(e for e in report["corpora"]["wmt22"]["salient"] if e["better"] == "Online-W" and e["worse"] == "JDExploreAcademy")
+    chunk = next(s["chunk"] for s in meta["systems"] if s["name"] == "Online-W")
+    hyps = _chunk(wmt22_site["url"], chunk)["hyp"]
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-salient .an-salient")
+    table = page.locator(".an-salient[data-better='Online-W']")
+    k, g = next((k, g) for k, g in enumerate(entry["ngrams"])
+                if g["ngram"].lower() in hyps[segs["id"].index(g["examples"][0])].lower())
+    row = table.locator("tbody tr[data-ngram]").nth(k)
+    assert row.get_attribute("data-ngram") == g["ngram"]
+    row.locator("button.ngram-toggle").click()
+    card = table.locator(f"tr.an-example:not([hidden]) .an-card[data-seg='{g['examples'][0]}']")
+    card.wait_for()
+    i = segs["id"].index(g["examples"][0])
+    assert card.locator(".src").inner_text() == segs["src"][i]
+    marks = card.locator(".an-card-row.hyp[data-system='Online-W'] mark.ngram-hit").all_text_contents()
+    assert marks and all(m.lower() == g["ngram"].lower() for m in marks)
+    card.scroll_into_view_if_needed()
+    table.screenshot(path=str(_artifacts() / "salient-example-wmt22.png"))
+    row.locator("button.ngram-toggle").click()
+    assert table.locator("tr.an-example:not([hidden])").count() == 0
+    assert watched.errors == []
+
+
+def test_analysis_histogram_bar_opens_its_segments_in_the_explorer(wmt22_site, watched):
+    """A bar of a system's histogram opens the explorer on that bin: the system scored, the range the bin's."""
+    run = wmt22_site["run"]
+    watched.open(f"{wmt22_site['url']}#/analysis?run={run}&corpus=wmt22&system=Online-W")
+    page = watched.page
+    page.wait_for_selector("#an-histograms figure")
+    bars = page.locator("#an-histograms figure[data-system='Online-W'] rect.bar")
+    counts = bars.locator("title").evaluate_all(
+        "ts => ts.map(t => parseInt(t.textContent.split(': ')[1].replace(/,/g, ''), 10))")
+    k = counts.index(max(counts))
+    lo, hi = (float(x) for x in re.match(r"\[([\d.]+), ([\d.]+)", bars.nth(k).locator("title").text_content()).groups())
+    bars.nth(k).dispatch_event("click")
+    watched.ready()
+    page.wait_for_selector("#explorer[data-ready='1'] #seg-histograms figure")
+    assert page.locator("#seg-scoreby").input_value() == "Online-W"
+    assert (float(page.locator("#seg-min").input_value()), float(page.locator("#seg-max").input_value())) == (lo, hi)
+    kept = int(re.match(r"([\d,]+) of", page.locator("#seg-summary").inner_text()).group(1).replace(",", ""))
+    assert counts[k] <= kept < 1875  # plus the segments scoring exactly ``hi`` (the next bin's first)
+    shown = [s.get_attribute("data-system") for s in page.locator("#seg-histograms figure").all()]
+    assert shown == ["JDExploreAcademy", "Online-W"]
     assert watched.errors == []

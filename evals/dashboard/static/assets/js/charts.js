@@ -239,8 +239,9 @@
   };
 
   /**
-   * MT.histogram({edges: [e0..ek], counts: [c0..c(k-1)], color, xLabel, label, marker, width, height})
-   * Vertical bars over fixed bins; ``marker`` draws a vertical rule at that x (e.g. 0 for differences).
+   * MT.histogram({edges: [e0..ek], counts: [c0..c(k-1)], color, xLabel, label, marker, width, height, onBar(lo, hi, i)})
+   * Vertical bars over fixed bins; ``marker`` draws a vertical rule at that x (e.g. 0 for differences);
+   * with ``onBar`` a bar is clickable (and focusable, Enter) and reports its bin.
    */
   MT.histogram = function (opts) {
     const edges = opts.edges, counts = opts.counts;
@@ -257,8 +258,15 @@
     counts.forEach((c, i) => {
       const x0 = X(edges[i]), x1 = X(edges[i + 1]);
       const close = i === counts.length - 1 ? "]" : ")";
-      svg.appendChild(s("rect", { x: x0 + 0.5, y: Y(c), width: Math.max(0.5, x1 - x0 - 1), height: Y(0) - Y(c), fill: opts.color || "#1f77b4", class: "bar", "data-bin": String(i) },
-        s("title", null, `[${edges[i]}, ${edges[i + 1]}${close}: ${MT.int(c)} segment${c === 1 ? "" : "s"}`)));
+      const bar = s("rect", { x: x0 + 0.5, y: Y(c), width: Math.max(0.5, x1 - x0 - 1), height: Y(0) - Y(c), fill: opts.color || "#1f77b4", class: opts.onBar ? "bar pick" : "bar", "data-bin": String(i) },
+        s("title", null, `[${edges[i]}, ${edges[i + 1]}${close}: ${MT.int(c)} segment${c === 1 ? "" : "s"}${opts.onBar ? " (click to keep these)" : ""}`));
+      if (opts.onBar) {
+        const pick = () => opts.onBar(edges[i], edges[i + 1], i);
+        bar.setAttribute("tabindex", "0");
+        bar.addEventListener("click", pick);
+        bar.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
+      }
+      svg.appendChild(bar);
     });
     const step = Math.max(1, Math.ceil(edges.length / 6));
     edges.forEach((e, i) => {
@@ -270,6 +278,42 @@
     }
     if (opts.xLabel) svg.appendChild(s("text", { x: m.left + (width - m.left - m.right) / 2, y: height - 4, "text-anchor": "middle", class: "axis-label" }, opts.xLabel));
     return h("figure", { class: "chart-box histogram-box" }, opts.title ? h("figcaption", null, opts.title) : null, svg);
+  };
+
+  /** [min, max] of the numbers in ``values`` (null when there are none); a loop, so any length works. */
+  MT.extent = function (values) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) {
+      if (!MT.isNum(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return lo <= hi ? [lo, hi] : null;
+  };
+
+  /**
+   * MT.histograms([{name, values}], {metric, id, className, width, height, range, onBar(name, lo, hi)}): one histogram
+   * per system over the same (about 20 round) bins of ``range`` (default: the values' own), so their shapes compare at
+   * a glance; each figure has ``data-system``.
+   */
+  MT.histograms = function (series, opts) {
+    const o = opts || {};
+    const own = MT.extent(series.flatMap((sr) => sr.values));
+    if (!own) return MT.empty(`No segment ${o.metric || ""} scores to plot.`);
+    const range = o.range || own;
+    const t = ticks(range[0], range[1], 20);
+    const edges = t.length >= 2 ? t : [range[0], range[0] + 1];
+    const grid = h("div", { class: ["histograms", o.className].filter(Boolean).join(" "), id: o.id });
+    for (const sr of series) {
+      const values = sr.values.filter(MT.isNum);
+      const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
+      const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(sr.name), label: `${sr.name}: segment ${o.metric}`,
+        title: `${sr.name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: o.width || 300, height: o.height || 150,
+        onBar: o.onBar ? (lo, hi) => o.onBar(sr.name, lo, hi) : null });
+      figure.dataset.system = sr.name;
+      grid.appendChild(figure);
+    }
+    return grid;
   };
 
   /** Counts of ``values`` in the bins of ``edges`` (the last bin closed), NaN and null skipped. */
@@ -285,17 +329,17 @@
   };
 
   /**
-   * MT.segmentScatter({points: [{x, y, id, title}], xLabel, yLabel, onPick(point), label})
+   * MT.segmentScatter({points: [{x, y, id, title}], xLabel, yLabel, onPick(point), onHover(point, dot), label})
    * Many small points (one per segment) over a shared square domain with the y = x diagonal; a click
-   * (or Enter on a focused point) calls ``onPick``.
+   * (or Enter on a focused point) calls ``onPick``, hovering or focusing one calls ``onHover``.
    */
   MT.segmentScatter = function (opts) {
     const points = opts.points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y));
     if (!points.length) return MT.empty("No segment scores to plot.");
     const size = opts.size || 460;
     const m = { top: 12, right: 14, bottom: 44, left: 56 };
-    const vals = points.flatMap((p) => [p.x, p.y]);
-    const t = ticks(Math.min(...vals), Math.max(...vals), 5);
+    const [vlo, vhi] = MT.extent(points.flatMap((p) => [p.x, p.y]));
+    const t = ticks(vlo, vhi, 5);
     const lo = t[0], hi = t[t.length - 1];
     const X = (x) => m.left + ((x - lo) / (hi - lo || 1)) * (size - m.left - m.right);
     const Y = (y) => size - m.bottom - ((y - lo) / (hi - lo || 1)) * (size - m.top - m.bottom);
@@ -316,8 +360,11 @@
       const dot = s("circle", { cx: X(p.x), cy: Y(p.y), r: 3, class: ["seg-point", p.y > p.x ? "above" : p.y < p.x ? "below" : "on"].join(" "), "data-seg": p.id, tabindex: "0" },
         s("title", null, p.title || p.id));
       const pick = () => opts.onPick && opts.onPick(p);
+      const hover = () => opts.onHover && opts.onHover(p, dot);
       dot.addEventListener("click", pick);
       dot.addEventListener("keydown", (e) => { if (e.key === "Enter") pick(); });
+      dot.addEventListener("mouseenter", hover);
+      dot.addEventListener("focus", hover);
       g.appendChild(dot);
     }
     svg.appendChild(g);

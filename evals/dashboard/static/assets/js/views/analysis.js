@@ -63,7 +63,7 @@
           if (sections[key]) target.appendChild(h("section", { class: "an-section", id: "an-" + key.replace(/_/g, "-") }, h("h2", null, key === "word_accuracy" ? "Word accuracy by word frequency" : "Word accuracy by part of speech"), wordChart(sections[key], pair)));
         }
         if (sections.phenomena && sections.phenomena.length) target.appendChild(h("section", { class: "an-section", id: "an-phenomena" }, h("h2", null, "zh→en phenomena"), phenomena(sections.phenomena, pair)));
-        if (sections.salient) target.appendChild(h("section", { class: "an-section", id: "an-salient" }, h("h2", null, "Salient n-grams"), salient(sections.salient, pair)));
+        if (sections.salient) target.appendChild(h("section", { class: "an-section", id: "an-salient" }, h("h2", null, "Salient n-grams"), salient(sections.salient, pair, run)));
       }
     },
   });
@@ -81,43 +81,53 @@
       const rows = [];
       for (let i = 0; i < segs.id.length; i++) if (segs.corpus[i] === corpusIx) rows.push(i);
       const scores = new Map(systems.map((sys) => [sys.name, rows.map((i) => (sys.scores[metric] || [])[i])]));
-      const all = [...scores.values()].flat().filter(MT.isNum);
-      if (!all.length) {
+      if (!MT.extent([...scores.values()].flat())) {
         box.appendChild(MT.empty(`No segment ${metric} scores on ${state.corpus}.`));
         return;
       }
-      const edges = binEdges(Math.min(...all), Math.max(...all));
-      const grid = h("div", { class: "an-histograms", id: "an-histograms" });
-      for (const name of report.systems) {
-        const values = (scores.get(name) || []).filter(MT.isNum);
-        const mean = values.reduce((a, b) => a + b, 0) / (values.length || 1);
-        const figure = MT.histogram({ edges, counts: MT.binCounts(values, edges), color: MT.color(name), label: `${name}: segment ${metric}`,
-          title: `${name} · mean ${MT.fmt(mean)} · ${MT.int(values.length)} segments`, width: 300, height: 150 });
-        figure.dataset.system = name;
-        grid.appendChild(figure);
-      }
-      box.appendChild(grid);
-      box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system).`));
+      // A bar opens the explorer on its bin's segments: that system scored, with the baseline beside it.
+      const openBin = (name, lo, hi) => {
+        const systems = name === report.baseline ? [name] : [report.baseline, name];
+        location.hash = MT.runLink("segments", { corpus: state.corpus, systems, by: name, min: lo, max: hi, metric, dist: 1 });
+      };
+      box.appendChild(MT.histograms(report.systems.map((name) => ({ name, values: scores.get(name) || [] })),
+        { metric, id: "an-histograms", className: "an-histograms", onBar: openBin }));
+      box.appendChild(MT.note(`Histograms of sentence ${metric} per system on ${state.corpus} (same bins for every system); click a bar to open its segments in the explorer.`));
       const names = report.systems;
       const controls = h("div", { class: "controls" },
         MT.select("x axis", names.filter((n) => n !== state.system), state.x, (v) => { state.x = v; redraw(); }, { id: "an-scatter-x" }),
         h("span", { class: "control" }, `y axis: ${state.system}`));
       const plot = h("div", { id: "an-scatter" });
+      const chunkOf = new Map(systems.map((sys) => [sys.name, sys]));
       const redraw = () => {
         MT.clear(plot);
         const xs = scores.get(state.x) || [], ys = scores.get(state.system) || [];
         const points = rows.map((i, k) => ({
-          x: xs[k], y: ys[k], id: segs.id[i],
+          x: xs[k], y: ys[k], id: segs.id[i], i,
           title: `${segs.id[i]} · ${state.x} ${MT.fmt(xs[k])} · ${state.system} ${MT.fmt(ys[k])}\n${clip(segs.src[i], 80)}`,
         }));
         const above = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y > p.x).length;
         const below = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y) && p.y < p.x).length;
-        plot.appendChild(MT.segmentScatter({
+        const detail = h("div", { class: "an-scatter-detail", id: "an-scatter-detail", "aria-live": "polite" });
+        const show = (p, dot) => {
+          for (const old of plot.querySelectorAll("circle.seg-point.picked")) old.classList.remove("picked");
+          if (dot) dot.classList.add("picked");
+          MT.clear(detail).appendChild(segmentCard(segs, p, [state.x, state.system], chunkOf, metric));
+        };
+        const chart = MT.segmentScatter({
           points, xLabel: `${state.x} (sentence ${metric})`, yLabel: `${state.system} (sentence ${metric})`,
           label: `segment ${metric}: ${state.system} against ${state.x}`,
           onPick: (p) => { location.hash = MT.runLink("segments", { corpus: state.corpus, seg: p.id, systems: [state.x, state.system], metric }); },
-        }));
-        plot.appendChild(MT.note(`${MT.int(above)} segments above the diagonal (${state.system} higher), ${MT.int(below)} below. Click a point to open the segment in the explorer.`));
+          onHover: show,
+        });
+        plot.appendChild(h("div", { class: "an-scatter-wrap" }, chart, detail));
+        // Until a point is hovered, the card shows the segment the two systems disagree on most.
+        const scored = points.filter((p) => MT.isNum(p.x) && MT.isNum(p.y));
+        if (scored.length) {
+          const widest = scored.reduce((a, b) => (Math.abs(b.y - b.x) > Math.abs(a.y - a.x) ? b : a));
+          show(widest, chart.querySelector(`circle.seg-point[data-seg="${CSS.escape(widest.id)}"]`));
+        }
+        plot.appendChild(MT.note(`${MT.int(above)} segments above the diagonal (${state.system} higher), ${MT.int(below)} below. Hover a point to see its segment beside the chart; click it to open the segment in the explorer.`));
       };
       box.appendChild(h("h3", null, "Two systems, segment by segment"));
       box.appendChild(controls);
@@ -127,10 +137,23 @@
     return box;
   }
 
-  /** About 20 round bins covering [lo, hi]. */
-  function binEdges(lo, hi) {
-    const t = MT.ticks(lo, hi, 20);
-    return t.length >= 2 ? t : [lo, lo + 1];
+  /** The scatter's card for point p: the segment's source, reference and both systems' outputs and scores. */
+  function segmentCard(segs, p, pair, chunkOf, metric) {
+    const i = p.i;
+    const script = segs.scripts[segs.script[i]];
+    const lang = script === "zh-Hans" || script === "zh-Hant" ? script : "zh";
+    const link = MT.runLink("segments", { corpus: state.corpus, seg: p.id, systems: pair, metric });
+    const row = (label, text, props) => h("div", { class: "an-card-row" }, h("span", { class: "lbl" }, label), h("span", Object.assign({ class: "text" }, props || {}), text));
+    const [xName, yName] = pair;
+    const hyp = (name) => { const c = chunkOf.get(name); const v = c ? c.hyp[i] : null; return v === null || v === undefined ? "(not translated)" : v; };
+    return h("div", { class: "an-card", "data-seg": p.id },
+      h("div", { class: "an-card-head" }, h("a", { href: link, class: "seg-link", title: "Open in the segment explorer" }, "¶ ", p.id),
+        h("span", { class: "delta" }, `${yName} − ${xName}: ${MT.signed(p.y - p.x)} ${metric}`)),
+      row("Source", segs.src[i], { lang, class: "text src" }),
+      row("Reference", segs.ref[i] === null || segs.ref[i] === undefined ? "(no reference)" : segs.ref[i], { lang: "en" }),
+      ...[[xName, p.x], [yName, p.y]].map(([name, v]) => h("div", { class: "an-card-row hyp", "data-system": name },
+        h("span", { class: "lbl" }, h("span", { class: "swatch", style: { background: MT.color(name) } }), `${name} · ${MT.fmt(v, 1)}`),
+        h("span", { class: "text", lang: "en" }, hyp(name)))));
   }
 
   // ---- the report's sections ---------------------------------------------------------------------
@@ -196,18 +219,68 @@
       MT.note(PHENOMENA_NOTE), rows.length ? h("h3", null, "Examples of missed items") : null, rows.length ? table : null);
   }
 
-  function salient(section, pair) {
+  function salient(section, pair, run) {
     const out = h("div", { class: "an-grid" });
     for (const entry of section.filter((e) => pair.includes(e.better) && pair.includes(e.worse))) {
+      const rows = [];
+      for (const g of entry.ngrams) {
+        const example = h("tr", { class: "an-example", hidden: true }, h("td", { colspan: "5" }));
+        const toggle = h("button", { type: "button", class: "ngram-toggle", "aria-expanded": "false", title: "Show the n-gram in its first example segment",
+          onclick: () => {
+            const open = example.hidden;
+            example.hidden = !open;
+            toggle.setAttribute("aria-expanded", String(open));
+            if (open && !example.dataset.filled) fillExample(example.firstChild, run, g, entry, pair).then(() => { example.dataset.filled = "1"; });
+          } }, g.ngram);
+        rows.push(h("tr", { "data-ngram": g.ngram },
+          h("td", { class: "ngram" }, toggle), h("td", { class: "num" }, String(g.better)), h("td", { class: "num" }, String(g.worse)),
+          h("td", { class: "num" }, MT.fmt(g.score, 3)),
+          h("td", null, g.examples.map((id, k) => [k ? ", " : "", h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }) }, id)]))), example);
+      }
       out.appendChild(h("div", { class: "an-salient", "data-better": entry.better },
         h("h3", null, `${entry.better} matches, ${entry.worse} misses`),
         h("table", { class: "salient" },
           h("thead", null, h("tr", null, ["n-gram", entry.better, entry.worse, "score", "e.g."].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", null, entry.ngrams.map((g) => h("tr", null,
-            h("td", { class: "ngram" }, g.ngram), h("td", { class: "num" }, String(g.better)), h("td", { class: "num" }, String(g.worse)),
-            h("td", { class: "num" }, MT.fmt(g.score, 3)),
-            h("td", null, g.examples.map((id, k) => [k ? ", " : "", h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }) }, id)]))))))));
+          h("tbody", null, rows)),
+        MT.note("Click an n-gram to see it in its first example: the source, the reference and both outputs, the n-gram marked.")));
     }
+    return out;
+  }
+
+  /** The first example segment of n-gram g: source, reference and the two outputs, every occurrence of g marked. */
+  async function fillExample(cell, run, g, entry, pair) {
+    const chunkOf = (name) => run.systems.find((s) => s.name === name).chunk;
+    try {
+      const [segs, better, worse] = await Promise.all([MT.load(run.chunks.segments), MT.load(chunkOf(entry.better)), MT.load(chunkOf(entry.worse))]);
+      const id = g.examples[0];
+      const c = segs.corpora.indexOf(state.corpus);
+      let i = -1;
+      for (let k = 0; k < segs.id.length; k++) if (segs.id[k] === id && segs.corpus[k] === c) { i = k; break; }
+      if (i < 0) { cell.appendChild(MT.empty(`Segment ${id} is not in the segments chunk.`)); return; }
+      const script = segs.scripts[segs.script[i]];
+      const row = (label, text, props) => h("div", Object.assign({ class: "an-card-row" }, props || {}), h("span", { class: "lbl" }, label), text);
+      cell.appendChild(h("div", { class: "an-card", "data-seg": id },
+        h("div", { class: "an-card-head" }, h("a", { href: MT.runLink("segments", { corpus: state.corpus, seg: id, systems: pair }), class: "seg-link" }, "¶ ", id),
+          `“${g.ngram}”: matched ${MT.int(g.better)} times by ${entry.better}, ${MT.int(g.worse)} by ${entry.worse} (clipped reference matches over the corpus)`),
+        row("Source", h("span", { class: "text src", lang: script === "zh-Hant" ? "zh-Hant" : "zh-Hans" }, segs.src[i])),
+        row("Reference", h("span", { class: "text", lang: "en" }, marked(segs.ref[i] || "", g.ngram))),
+        [[entry.better, better], [entry.worse, worse]].map(([name, sys]) => row(
+          [h("span", { class: "swatch", style: { background: MT.color(name) } }), name],
+          h("span", { class: "text", lang: "en" }, marked(sys.hyp[i] || "", g.ngram)), { class: "an-card-row hyp", "data-system": name }))));
+    } catch (error) {
+      cell.appendChild(MT.errorBox(error));
+    }
+  }
+
+  /** ``text`` with every case-insensitive occurrence of ``needle`` in a <mark> (as text nodes, never markup). */
+  function marked(text, needle) {
+    const out = [], lower = text.toLowerCase(), n = needle.toLowerCase();
+    let from = 0;
+    for (let at = n ? lower.indexOf(n) : -1; at >= 0; at = lower.indexOf(n, at + n.length)) {
+      out.push(text.slice(from, at), h("mark", { class: "ngram-hit" }, text.slice(at, at + n.length)));
+      from = at + n.length;
+    }
+    out.push(text.slice(from));
     return out;
   }
 

@@ -26,7 +26,7 @@
   let state = null;
 
   function freshState(run) {
-    return Object.assign({ runId: run.run.id, corpus: null, systems: [], metric: null, scoreBy: null, pageSize: 20, deleted: true }, DEFAULTS);
+    return Object.assign({ runId: run.run.id, corpus: null, systems: [], metric: null, scoreBy: null, pageSize: 20, deleted: true, dist: false }, DEFAULTS);
   }
 
   MT.register("segments", {
@@ -73,11 +73,14 @@
     const metrics = Object.keys(run.metrics);
     if (params.has("metric") && metrics.includes(params.get("metric"))) state.metric = params.get("metric");
     if (!metrics.includes(state.metric)) state.metric = metrics.includes("chrf") ? "chrf" : metrics[0] || null;
+    if (params.has("by") && state.systems.includes(params.get("by"))) state.scoreBy = params.get("by");
     if (!state.systems.includes(state.scoreBy)) state.scoreBy = state.systems[0];
+    for (const key of ["min", "max"]) if (params.has(key) && Number.isFinite(Number(params.get(key)))) state[key] = params.get(key);
     for (const key of ["doc", "flag", "length", "search"]) if (params.has(key)) state[key] = params.get(key);
+    if (params.has("dist")) state.dist = params.get("dist") === "1";
     if (params.has("sort") && SORTS.some(([v]) => v === params.get("sort"))) state.sort = params.get("sort");
     if (params.has("n")) state.worstN = params.get("n");
-    if (params.has("doc") || params.has("flag") || params.has("n")) state.page = 0;
+    if (["doc", "flag", "n", "min", "max"].some((key) => params.has(key))) state.page = 0;
   }
 
   function loadSystems(run, names) {
@@ -96,6 +99,12 @@
       this.container = container;
       this.results = h("div", { class: "results", id: "seg-results" });
       this.summary = h("p", { class: "summary", id: "seg-summary", "aria-live": "polite" });
+      this.rows = [];
+      this.dist = h("details", { class: "seg-dist", id: "seg-dist", ontoggle: () => {
+        if (this.dist.open === state.dist) return;
+        state.dist = this.dist.open;
+        this.drawDistribution();
+      } });
       this.target = null;
       this.timer = null;
     }
@@ -112,6 +121,7 @@
       MT.clear(this.container);
       this.container.appendChild(this.controls());
       this.container.appendChild(this.summary);
+      this.container.appendChild(this.dist);
       this.container.appendChild(this.results);
       if (deepSeg) this.reveal(deepSeg);
       this.update();
@@ -293,6 +303,7 @@
       MT.clear(this.container);
       this.container.appendChild(this.controls());
       this.container.appendChild(this.summary);
+      this.container.appendChild(this.dist);
       this.container.appendChild(this.results);
     }
 
@@ -310,12 +321,35 @@
       this.summary.appendChild(document.createTextNode(rows.length
         ? `${MT.int(rows.length)} of ${MT.int(total)} segments in ${state.corpus} · showing ${MT.int(start + 1)}–${MT.int(start + pageRows.length)}`
         : `No segment of ${state.corpus} matches these filters (${MT.int(total)} in the corpus).`));
+      this.rows = rows;
+      this.drawDistribution();
       MT.clear(this.results);
       this.results.appendChild(this.pager(pages, rows.length));
       const list = h("div", { class: "seg-list", id: "seg-list" });
       for (const i of pageRows) list.appendChild(this.segment(i));
       this.results.appendChild(list);
       if (pages > 1) this.results.appendChild(this.pager(pages, rows.length));
+    }
+
+    /** Histograms of the shown systems' segment scores over the segments the filters keep (drawn only when open). */
+    drawDistribution() {
+      const d = this.dist, rows = this.rows;
+      MT.clear(d);
+      d.open = state.dist;
+      d.appendChild(h("summary", null, `Distribution of segment ${MT.metricLabel(state.metric)} for the systems shown (${MT.int(rows.length)} segments kept by the filters)`));
+      if (!d.open) return;
+      const series = this.systems.map((s) => ({ name: s.name, values: rows.map((i) => this.score(s, i)) }));
+      // Bins over the whole corpus's scores, so they stay put while the filters change.
+      const all = this.select(true);
+      const range = MT.extent(this.systems.flatMap((s) => all.map((i) => this.score(s, i))));
+      // A bar keeps its bin's segments: that system becomes "scored by" and the score range is the bin's.
+      const keep = (name, lo, hi) => {
+        Object.assign(state, { scoreBy: name, min: String(lo), max: String(hi), page: 0 });
+        this.target = null;
+        this.mount();
+      };
+      d.appendChild(MT.histograms(series, { metric: state.metric, id: "seg-histograms", width: 280, height: 130, range, onBar: keep }));
+      d.appendChild(MT.note("Click a bar to keep its segments (Score ≥ and ≤ set to the bin, for that system); Reset filters to go back."));
     }
 
     pager(pages) {
