@@ -7,8 +7,11 @@ real CLI (``evals.cli.main`` through ``python -m tests.crash_hooks run``, which
 sets the batch size) in its own process group and sends SIGINT to the group,
 as a terminal's Ctrl-C does:
 
-* 20 times at a seeded random moment between the run being recorded and the
-  end of the run (the window is measured once by an uninterrupted run);
+* 20 times at a seeded random moment between the run being recorded and its
+  being recorded ``done`` (the window is measured once by an uninterrupted run;
+  what comes after -- printing the leaderboard, exiting -- is about a quarter
+  of the process's time, so a window to the process's exit made the share of
+  cases that land in the work itself a coin toss around the 3/4 asked for);
 * a few times exactly inside a write transaction, right after an INSERT has
   executed and before its COMMIT (``tests/crash_hooks.py`` with
   ``MTEVAL_CRASH_SIGNAL=INT``: a real SIGINT sent from the hook), which is
@@ -66,7 +69,7 @@ HOOKED = [
 @dataclass(frozen=True)
 class Suite:
     path: Path
-    window_s: float  # from the run's row appearing to the process's exit, uninterrupted
+    window_s: float  # from the run's row appearing to its status turning "done", uninterrupted
     system_bleu: float
 
 
@@ -140,8 +143,10 @@ def suite(tmp_path_factory) -> Suite:
     db = directory / "reference.db"
     process = start(path, db)
     recorded = wait_for_run(process, db)
-    out, err = process.communicate(timeout=TIMEOUT_S)
+    while process.poll() is None and statuses(db) != ["done"]:
+        time.sleep(0.005)
     window = time.monotonic() - recorded
+    out, err = process.communicate(timeout=TIMEOUT_S)
     assert process.returncode == 0, err
     assert statuses(db) == ["done"]
     return Suite(path, window, system_bleu(db))
