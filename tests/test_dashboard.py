@@ -506,3 +506,18 @@ def test_server_does_not_write_to_the_store(built, tmp_path):
         srv.server_close()
         handle.close()
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_the_analysis_chunk_compares_every_system_or_says_why_not(store, run2, monkeypatch):
+    """Run 2's systems against its best on each scored corpus; a run too big for a build gets one line instead."""
+    from evals.dashboard import analysis
+    from evals.dashboard.payloads import translation_count
+
+    report = analysis.analysis_payload(store, run2.run_id)
+    assert "unavailable" not in report and len(report["systems"]) == 3
+    assert "mono-zh" not in report["corpora"] and "paired.zh-Hans" in report["corpora"]  # no scores, no analysis
+    assert run2.run_payload()["chunks"]["analysis"] == f"data/runs/{run2.run_id}/analysis.js"
+    count = translation_count(store, run2.run_id)
+    monkeypatch.setattr(analysis, "MAX_TRANSLATIONS", count - 1)
+    refused = analysis.analysis_payload(store, run2.run_id)
+    assert refused["unavailable"].startswith(f"{count:,} translations") and "mteval analyze" in refused["unavailable"]

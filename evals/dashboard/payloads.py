@@ -563,7 +563,7 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
     from sqlalchemy import func, select
 
     from evals.store.queries import storable_id
-    from evals.store.schema import human_metrics, runs, scores, translations
+    from evals.store.schema import human_metrics, runs, scores
 
     with store.engine.connect() as conn:
         if not storable_id(conn, run_id):
@@ -574,12 +574,26 @@ def run_fingerprint(store: "Store", run_id: int) -> tuple[Any, ...] | None:
             return None
         n_scores, last_score = conn.execute(select(func.count(), func.max(scores.c.id))
                                             .where(scores.c.run_id == run_id)).one()
-        n_translations = conn.execute(select(func.count()).where(translations.c.run_id == run_id)).scalar()
+        n_translations = _translation_count(conn, run_id)
         humans = [tuple(str(v) for v in row) for row in conn.execute(
             select(human_metrics.c.id, human_metrics.c.name, human_metrics.c.created_at)
             .where(human_metrics.c.run_id == run_id).order_by(human_metrics.c.id))]
     return (run_id, run.status, str(run.finished_at), _digest(run.notes_json), n_scores, last_score, n_translations,
             *humans)
+
+
+def translation_count(store: "Store", run_id: int) -> int:
+    """How many translations (segments × systems) the run stored: what the heavier payloads scale with."""
+    with store.engine.connect() as conn:
+        return _translation_count(conn, run_id)
+
+
+def _translation_count(conn, run_id: int) -> int:
+    from sqlalchemy import func, select
+
+    from evals.store.schema import translations
+
+    return int(conn.execute(select(func.count()).where(translations.c.run_id == run_id)).scalar() or 0)
 
 
 def _digest(text: str | None) -> str:
