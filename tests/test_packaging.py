@@ -151,8 +151,12 @@ def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
     _, python, env = installed
     repo = _example(tmp_path)
 
-    passed = _gate(repo, env, python)
+    # As on GitHub: the repository is checked out in GITHUB_WORKSPACE and the action's working-directory is
+    # a folder of it; the Hugging Face cache missed, so the script fetches the suite's models (none here).
+    github = {"GITHUB_WORKSPACE": str(tmp_path), "MTEVAL_FETCH_MODELS": "true"}
+    passed = _gate(repo, env, python, **github)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "nothing to fetch" in passed.stdout + passed.stderr
     outputs = _outputs(repo)
     assert outputs["result"] == "pass" and outputs["exit-code"] == "0"
     for key in ("markdown", "junit", "json"):
@@ -162,11 +166,12 @@ def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
     assert "::error" not in passed.stdout
 
     _degrade(repo / "translations" / "our-model.en")
-    failed = _gate(repo, env, python)
+    failed = _gate(repo, env, python, **github)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     assert _outputs(repo)["result"] == "fail"
     errors = [line for line in failed.stdout.splitlines() if line.startswith("::error")]
-    pattern = re.compile(r"^::error file=baselines/our-model\.json,title=mteval%3A (\S+) regression on shop-news::"
+    # file= is the baseline's path from the repository root (GITHUB_WORKSPACE), where GitHub looks for it.
+    pattern = re.compile(r"^::error file=ci-repo/baselines/our-model\.json,title=mteval%3A (\S+) regression on shop-news::"
                          r"[^\r\n]*dropped by [\d.]+ points")
     assert sorted(pattern.match(line).group(1) for line in errors) == ["bleu", "chrf", "numbers"], errors
     assert "FAIL" in (repo / "step-summary.md").read_text(encoding="utf-8")
@@ -184,11 +189,24 @@ def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
     for args in (["run", str(other), "--db", db, "-q"],
                  ["baseline", "save", "latest:our-model", "--out", "baselines/intl.json", "--db", db]):
         subprocess.run(["mteval", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
-    mismatched = _gate(repo, env, python, MTEVAL_BASELINE="baselines/intl.json")
+    mismatched = _gate(repo, env, python, MTEVAL_BASELINE="baselines/intl.json", **github)
     assert mismatched.returncode == 2, mismatched.stdout + mismatched.stderr
     assert _outputs(repo)["result"] == "error"
-    assert "tok:intl" in mismatched.stderr + mismatched.stdout and "tok:13a" in mismatched.stderr + mismatched.stdout
+    assert "tok:intl" in mismatched.stderr and "tok:13a" in mismatched.stderr
     assert "Traceback" not in mismatched.stderr
+    # The error is one annotation too: mteval's one-line message, so the job's page says why.
+    (error,) = [line for line in mismatched.stdout.splitlines() if line.startswith("::error")]
+    assert error.startswith("::error title=mteval gate: check::") and "tok:intl" in error and "tok:13a" in error
+    assert "\n" not in error and "\r" not in error
+
+    # A hypotheses file that lost a line cannot be scored: exit 2 from `mteval run`, annotated, no check.
+    hyps = repo / "translations" / "our-model.en"
+    hyps.write_text("\n".join(hyps.read_text(encoding="utf-8").splitlines()[:-1]) + "\n", encoding="utf-8")
+    short = _gate(repo, env, python, **github)
+    assert short.returncode == 2 and _outputs(repo)["result"] == "error", short.stdout + short.stderr
+    (error,) = [line for line in short.stdout.splitlines() if line.startswith("::error")]
+    assert error.startswith("::error title=mteval gate: run::") and "our-model.en" in error, error
+    assert "Traceback" not in short.stderr
 
 
 def test_the_example_repositorys_own_tests_use_the_installed_plugin(installed, tmp_path):
