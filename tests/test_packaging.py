@@ -36,6 +36,37 @@ EXAMPLE = REPO / "examples" / "ci-repo"
 GATE_SCRIPT = REPO / "scripts" / "ci_gate.sh"
 
 
+#: Imported at the venv's start-up (a ``.pth`` line): with MTEVAL_TEST_CORE_ONLY set, the optional heavy packages
+#: of the shared environment are not found, as in a core install (``pip install mteval-zh``, no extras).
+CORE_ONLY = '''
+import importlib.machinery
+import os
+import sys
+
+EXTRAS = frozenset(("torch", "transformers", "comet", "ctranslate2", "sentencepiece", "pytorch_lightning",
+                    "lightning", "ray", "numba", "psycopg", "datasets", "nltk"))
+
+
+class CoreOnly:
+    """The path finder, blind to the extras' packages (None: not found here, so not found at all)."""
+
+    def __init__(self, finder):
+        self.finder = finder
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in EXTRAS:
+            return None
+        return self.finder.find_spec(name, path, target)
+
+    def invalidate_caches(self):
+        self.finder.invalidate_caches()
+
+
+if os.environ.get("MTEVAL_TEST_CORE_ONLY"):
+    sys.meta_path[:] = [CoreOnly(f) if f is importlib.machinery.PathFinder else f for f in sys.meta_path]
+'''
+
+
 def _checkout_copy(target: Path) -> Path:
     """The files a wheel is built from, copied, so building leaves no build/ or egg-info in the checkout."""
     target.mkdir()
@@ -62,11 +93,15 @@ def installed(tmp_path_factory):
     # Install before the venv can see the shared environment: pip must not find (and replace) its mteval,
     # nor take the checkout on PYTHONPATH (with its editable install's egg-info) for an installed one.
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "MTEVAL_DB")}
+    # By its name, as `pip install mteval-zh` does (from the folder of built wheels instead of PyPI).
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "-q", str(wheel)], check=True, capture_output=True, text=True, env=env)
+                    "--find-links", str(wheels), "-q", "mteval-zh"], check=True, capture_output=True, text=True,
+                   env=env)
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "shared-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    (site / "_core_only.py").write_text(CORE_ONLY, encoding="utf-8")
+    (site / "_core_only.pth").write_text("import _core_only\n", encoding="utf-8")
     env["HF_HUB_OFFLINE"] = "1"
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return wheel, python, env
@@ -102,13 +137,35 @@ def test_wheel_runs_the_default_suite_in_an_empty_directory(installed, tmp_path)
     where = subprocess.run([str(python), "-c", "import evals; print(evals.__file__)"], cwd=empty, env=env,
                            check=True, capture_output=True, text=True).stdout.strip()
     assert Path(where).is_relative_to(python.parent.parent), f"evals imported from {where}, not the installed wheel"
-    run = subprocess.run(["mteval", "run", "--db", str(tmp_path / "db.sqlite"), "-q"],
-                         cwd=empty, env=env, capture_output=True, text=True)
+    # A core install (no extras: no torch, COMET, numba): the default suite runs, COMET says what to install.
+    core = {**env, "MTEVAL_TEST_CORE_ONLY": "1", "COLUMNS": "200"}
+    absent = subprocess.run([str(python), "-c", "import torch"], cwd=empty, env=core, capture_output=True, text=True)
+    assert absent.returncode == 1 and "No module named 'torch'" in absent.stderr
+    run = subprocess.run(["mteval", "run", "--db", str(tmp_path / "db.sqlite")],
+                         cwd=empty, env=core, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+    notes = " ".join(run.stderr.split())
+    assert "comet: not available" in notes and "pip install 'mteval-zh[comet]'" in notes, run.stderr
+    assert "Traceback" not in run.stderr
     for corpus in ("paired.zh-Hans", "paired.zh-Hant", "mono-zh", "mono-en"):
         assert corpus in run.stdout
     assert "gloss" in run.stdout and "bleu" in run.stdout
     assert list(empty.iterdir()) == []  # nothing written to the working directory
+
+
+def test_pip_resolves_the_name_with_its_extras(installed):
+    """`pip install 'mteval-zh[comet,models]'`: the name, the extras and every requirement they pull in resolve."""
+    wheel, python, env = installed
+    wheels = wheel.parent
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
+    done = subprocess.run([*pip, "install", "--no-index", "--find-links", str(wheels), "mteval-zh[comet,models]"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"Requirement already satisfied: mteval-zh\[comet,models\] in \S*venv", done.stdout), done.stdout
+    for requirement in ("torch", "unbabel-comet", "transformers", "ctranslate2"):
+        assert f"Requirement already satisfied: {requirement}" in done.stdout, requirement
+    consistent = subprocess.run([*pip, "check"], env=env, capture_output=True, text=True)
+    assert consistent.returncode == 0, consistent.stdout + consistent.stderr
 
 
 def _example(tmp_path: Path) -> Path:
