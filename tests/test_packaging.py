@@ -121,6 +121,12 @@ def test_the_wheel_holds_suites_policy_corpora_and_dashboard_and_core_needs_no_t
                  "evals/dashboard/static/assets/js/views/analysis.js", "evals/phenomena/numbers.py"):
         assert path in names, path
     assert not any(n.startswith(("tests/", "examples/", "seeds/")) for n in names)
+    # Every file of the package in git (assets a later change adds too), and the built corpora, as evals.builtin_corpora.
+    tracked = subprocess.run(["git", "ls-files", "evals", "corpora"], cwd=REPO, check=True, capture_output=True,
+                             text=True).stdout.split()
+    expected = {f"evals/builtin_corpora/{path[len('corpora/'):]}" if path.startswith("corpora/") else path
+                for path in tracked}
+    assert expected - names == set(), "in git, not in the wheel"
     assert re.search(r"^Name: mteval-zh$", meta, re.M)
     core = [line for line in meta.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
     assert core and not any(re.search(r"\b(torch|transformers|unbabel-comet|ray)\b", line) for line in core), core
@@ -311,6 +317,25 @@ def test_action_yml_is_a_composite_action_whose_inputs_all_reach_the_script():
     caches = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache")]
     assert "~/.cache/pip" in caches and "~/.cache/huggingface" in caches
     assert "steps.hf-cache.outputs.cache-hit" in gate["env"]["MTEVAL_FETCH_MODELS"]
-    workflow = yaml.safe_load((EXAMPLE / ".github" / "workflows" / "translations.yml").read_text(encoding="utf-8"))
-    (step,) = [s for s in workflow["jobs"]["gate"]["steps"] if "mteval" in str(s.get("uses", ""))]
-    assert set(step["with"]) <= set(action["inputs"]) and {"suite", "baseline"} <= set(step["with"])
+
+
+@pytest.mark.parametrize("workflow, uses", [
+    (EXAMPLE / ".github" / "workflows" / "translations.yml", r"[\w.-]+/[\w.-]+@\S+"),  # a user's: OWNER/REPO@REF
+    (REPO / ".github" / "workflows" / "action-selftest.yml", r"\./"),  # mteval's own CI: this checkout's action
+], ids=["example", "selftest"])
+def test_workflows_give_the_action_inputs_it_has_and_files_that_exist(workflow, uses):
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    steps = [step for job in spec["jobs"].values() for step in job["steps"]]
+    (step,) = [s for s in steps if re.fullmatch(uses, str(s.get("uses", ""))) and not s["uses"].startswith("actions/")]
+    given = step["with"]
+    assert set(given) <= set(action["inputs"]), set(given) - set(action["inputs"])
+    assert {name for name, s in action["inputs"].items() if s.get("required")} <= set(given)
+    # The paths are relative to the working directory, from the root of the repository the workflow is in.
+    root = workflow.parent.parent.parent
+    where = root / given.get("working-directory", ".")
+    for name in ("suite", "baseline"):
+        assert (where / given[name]).is_file(), f"{workflow.name}: {name} {given[name]!r} not in {where}"
+    suite = yaml.safe_load((where / given["suite"]).read_text(encoding="utf-8"))
+    names = [s if isinstance(s, str) else s.get("name") for s in suite["systems"]]
+    assert given.get("system", names[0]) in names
