@@ -26,8 +26,11 @@ escape() {  # a workflow command's message: %, CR and LF percent-encoded (GitHub
   text=${text//$'\r'/%0D}
   printf '%s' "${text//$'\n'/%0A}"
 }
-annotate() { echo "::error title=mteval gate: $1::$(escape "$2")"; }
-fail() { annotate "input" "$1"; exit 2; }
+error_message=""
+annotate() {  # annotate TITLE MESSAGE: one ::error command; the message is also the step summary's on exit 2
+  error_message=$2
+  echo "::error title=mteval gate: $1::$(escape "$2")"
+}
 errors=$(mktemp) || exit 2
 trap 'rm -f "$errors"' EXIT
 mteval_step() {  # mteval_step TITLE ARGS...: run mteval, its stderr also kept; on exit 2 annotate its last line
@@ -39,17 +42,13 @@ mteval_step() {  # mteval_step TITLE ARGS...: run mteval, its stderr also kept; 
   fi
   return "$code"
 }
-[ -n "${MTEVAL_SUITE:-}" ] || fail "no suite given (input 'suite')"
-[ -n "${MTEVAL_BASELINE:-}" ] || fail "no baseline file given (input 'baseline')"
 python=${MTEVAL_PYTHON:-python}
 reports=${MTEVAL_REPORTS:-mteval-reports}
-mkdir -p "$reports" || fail "cannot create the reports folder $reports"
-db=${MTEVAL_DB:-sqlite:///$(cd "$reports" && pwd)/mteval.db}
 markdown="$reports/mteval-report.md"
 junit="$reports/mteval-junit.xml"
 json="$reports/mteval-report.json"
 
-finish() {  # finish CODE: the outputs, then leave with CODE
+finish() {  # finish CODE: the outputs (and, on an error, why in the step summary), then leave with CODE
   local code=$1 result=error
   [ "$code" = 0 ] && result=pass
   [ "$code" = 1 ] && result=fail
@@ -57,15 +56,24 @@ finish() {  # finish CODE: the outputs, then leave with CODE
     { echo "result=$result"; echo "exit-code=$code"; echo "markdown=$markdown"; echo "junit=$junit"
       echo "json=$json"; } >> "$GITHUB_OUTPUT"
   fi
+  if [ "$result" = error ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    printf '### mteval gate: error (exit %s)\n\n%s\n' "$code" "${error_message:-see the job log}" >> "$GITHUB_STEP_SUMMARY"
+  fi
   echo "mteval gate: $result (exit $code)"
   exit "$code"
 }
+fail() { annotate "input" "$1"; finish 2; }
+
+[ -n "${MTEVAL_SUITE:-}" ] || fail "no suite given (input 'suite')"
+[ -n "${MTEVAL_BASELINE:-}" ] || fail "no baseline file given (input 'baseline')"
+mkdir -p "$reports" || fail "cannot create the reports folder $reports"
+db=${MTEVAL_DB:-sqlite:///$(cd "$reports" && pwd)/mteval.db}
 
 if [ -n "${MTEVAL_INSTALL:-}" ]; then
   requirement=$MTEVAL_INSTALL
   [ -n "${MTEVAL_EXTRAS:-}" ] && requirement="$requirement[$MTEVAL_EXTRAS]"
   echo "::group::pip install $requirement"
-  "$python" -m pip install --quiet "$requirement" || { echo "::endgroup::"; finish 2; }
+  "$python" -m pip install --quiet "$requirement" || { echo "::endgroup::"; fail "pip install $requirement failed"; }
   echo "::endgroup::"
 fi
 

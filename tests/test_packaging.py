@@ -261,6 +261,8 @@ def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
     (error,) = [line for line in mismatched.stdout.splitlines() if line.startswith("::error")]
     assert error.startswith("::error title=mteval gate: check::") and "tok:intl" in error and "tok:13a" in error
     assert "\n" not in error and "\r" not in error
+    summary = (repo / "step-summary.md").read_text(encoding="utf-8")  # and the job summary says why
+    assert summary.startswith("### mteval gate: error (exit 2)") and "tok:intl" in summary, summary
 
     # A hypotheses file that lost a line cannot be scored: exit 2 from `mteval run`, annotated, no check.
     hyps = repo / "translations" / "our-model.en"
@@ -270,6 +272,22 @@ def test_the_actions_script_gates_the_example_repository(installed, tmp_path):
     (error,) = [line for line in short.stdout.splitlines() if line.startswith("::error")]
     assert error.startswith("::error title=mteval gate: run::") and "our-model.en" in error, error
     assert "Traceback" not in short.stderr
+
+
+@pytest.mark.parametrize("missing", ["MTEVAL_SUITE", "MTEVAL_BASELINE"])
+def test_the_actions_script_without_a_required_input_is_an_error_with_outputs(tmp_path, missing):
+    """Before anything is installed or run: one annotation, result=error in the outputs, why in the summary."""
+    repo = _example(tmp_path)
+    done = _gate(repo, dict(os.environ), Path(sys.executable), **{missing: ""})
+    assert done.returncode == 2, done.stdout + done.stderr
+    (error,) = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    wanted = {"MTEVAL_SUITE": "suite", "MTEVAL_BASELINE": "baseline"}[missing]
+    assert error.startswith("::error title=mteval gate: input::") and f"(input '{wanted}')" in error, error
+    assert _outputs(repo) == {"result": "error", "exit-code": "2",
+                                   "markdown": "mteval-reports/mteval-report.md",
+                                   "junit": "mteval-reports/mteval-junit.xml",
+                                   "json": "mteval-reports/mteval-report.json"}
+    assert f"(input '{wanted}')" in (repo / "step-summary.md").read_text(encoding="utf-8")
 
 
 def test_the_example_repositorys_own_tests_use_the_installed_plugin(installed, tmp_path):
