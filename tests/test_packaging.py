@@ -17,6 +17,7 @@ on degraded ones, 2 against a baseline saved with another BLEU tokenizer.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -335,6 +336,13 @@ def test_action_yml_is_a_composite_action_whose_inputs_all_reach_the_script():
     caches = [s["with"]["path"] for s in steps if s.get("uses", "").startswith("actions/cache")]
     assert "~/.cache/pip" in caches and "~/.cache/huggingface" in caches
     assert "steps.hf-cache.outputs.cache-hit" in gate["env"]["MTEVAL_FETCH_MODELS"]
+    # The upload runs after a failed gate too, and takes every report the script writes (not the database).
+    (upload,) = [s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload["if"] == "always()" and upload["with"]["name"] == "${{ inputs.artifact-name }}"
+    pattern = upload["with"]["path"].rsplit("/", 1)[1]
+    reports = re.findall(r'^(?:markdown|junit|json)="\$reports/([^"]+)"$', script, re.M)
+    assert len(reports) == 3 and all(fnmatch.fnmatch(name, pattern) for name in reports), (pattern, reports)
+    assert not fnmatch.fnmatch("mteval.db", pattern)
 
 
 @pytest.mark.parametrize("workflow, uses", [
