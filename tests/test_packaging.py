@@ -291,6 +291,20 @@ def test_the_actions_script_without_a_required_input_is_an_error_with_outputs(tm
     assert f"(input '{wanted}')" in (repo / "step-summary.md").read_text(encoding="utf-8")
 
 
+def test_the_actions_script_escapes_its_own_annotations_as_mteval_does(tmp_path):
+    """The script's ``::error`` for a step it cannot do escapes %, CR and LF like ``evals.annotations``."""
+    from evals.annotations import escape_data
+
+    repo = _example(tmp_path)
+    blocker = "100% done\r\nreally"
+    (repo / blocker).write_text("a file, not a folder", encoding="utf-8")
+    done = _gate(repo, dict(os.environ), Path(sys.executable), MTEVAL_REPORTS=f"{blocker}/reports")
+    assert done.returncode == 2, done.stdout + done.stderr
+    (error,) = [line for line in done.stdout.splitlines() if line.startswith("::error")]
+    assert error == f"::error title=mteval gate: input::{escape_data(f'cannot create the reports folder {blocker}/reports')}"
+    assert "100%25 done%0D%0Areally" in error
+
+
 def test_the_example_repositorys_own_tests_use_the_installed_plugin(installed, tmp_path):
     _, python, env = installed
     repo = _example(tmp_path)
