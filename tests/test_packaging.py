@@ -45,7 +45,7 @@ import os
 import sys
 
 EXTRAS = frozenset(("torch", "transformers", "comet", "ctranslate2", "sentencepiece", "pytorch_lightning",
-                    "lightning", "ray", "numba", "psycopg", "datasets", "nltk"))
+                    "lightning", "ray", "numba", "psycopg", "datasets", "nltk", "huggingface_hub"))
 
 
 class CoreOnly:
@@ -158,6 +158,12 @@ def test_wheel_runs_the_default_suite_in_an_empty_directory(installed, tmp_path)
         assert corpus in run.stdout
     assert "gloss" in run.stdout and "bleu" in run.stdout
     assert list(empty.iterdir()) == []  # nothing written to the working directory
+    # The action's fetch step on a core install (a workflow that forgot `extras`): one line naming the extra.
+    online = {k: v for k, v in core.items() if k != "HF_HUB_OFFLINE"} | {"HF_ENDPOINT": "http://127.0.0.1:9"}
+    fetch = subprocess.run(["mteval", "models", "fetch", "default"], cwd=empty, env=online, capture_output=True,
+                           text=True)
+    assert fetch.returncode == 2 and "Traceback" not in fetch.stderr, fetch.stderr
+    assert "huggingface_hub is not installed" in fetch.stderr and "pip install 'mteval-zh[comet]'" in fetch.stderr
 
 
 def test_pip_resolves_the_name_with_its_extras(installed):
