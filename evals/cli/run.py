@@ -47,11 +47,12 @@ class RichProgress:
 
     def notice(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(f"[yellow]note:[/] {message}", highlight=False)
+            # The message is text, not markup: rich would drop "[comet]" from "pip install 'mteval-zh[comet]'".
+            self.console.print(f"[yellow]note:[/] {_plain(message)}", highlight=False)
 
     def summary(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, highlight=False)
+            self.console.print(_plain(message), highlight=False)
 
 
 def _fmt(value) -> str:
@@ -60,6 +61,13 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+def _plain(text: str) -> str:
+    """``text`` escaped for rich, which reads ``[...]`` as markup."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def emit(frame, fmt: str, title: str | None = None, percent: tuple[str, ...] = ()) -> None:

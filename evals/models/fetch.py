@@ -213,11 +213,29 @@ def comet_encoder(checkpoint_dir: Path, wanted_by: str) -> FetchItem | None:
     return FetchItem(str(encoder), None, "encoder", wanted_by) if encoder else None
 
 
+#: The extra that brings ``huggingface_hub`` for what a FetchItem is (its ``kind``).
+_EXTRA_FOR_KIND = {"comet": "comet", "encoder": "comet", "model": "models"}
+
+
+def _require_hub_client(items: list[FetchItem]) -> None:
+    """One line, not an ImportError traceback, on a core install (no extras): a CI job that forgot ``extras``."""
+    import importlib.util
+
+    if importlib.util.find_spec("huggingface_hub") is not None:
+        return
+    extras = sorted({_EXTRA_FOR_KIND.get(item.kind, "models") for item in items})
+    wanted = ", ".join(dict.fromkeys(item.wanted_by for item in items))
+    raise Unavailable(f"cannot fetch models for {wanted}: huggingface_hub is not installed",
+                      hint=f"pip install 'mteval-zh[{','.join(extras)}]'")
+
+
 def fetch_items(items: Iterable[FetchItem], snapshot_download: SnapshotDownload | None = None,
                 report: Callable[[FetchResult], None] | None = None) -> list[FetchResult]:
     """Download each item (and each COMET checkpoint's encoder); never stops at a failure."""
     results: list[FetchResult] = []
     queue = list(items)
+    if queue and snapshot_download is None:
+        _require_hub_client(queue)
     done: set[tuple[str, str | None, str]] = set()
     while queue:
         item = queue.pop(0)
